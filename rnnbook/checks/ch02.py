@@ -1,0 +1,124 @@
+"""Exercises of chapter 2, the recurrent neural network (``solutions/02_rnn.ipynb``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnbook.checks.core import Exercise
+
+
+def _weights(rng, features, units, scale=0.5):
+    U = rng.normal(scale=scale, size=(features, units)).astype("float32")
+    W = rng.normal(scale=scale, size=(units, units)).astype("float32")
+    b = rng.normal(scale=scale, size=(units,)).astype("float32")
+    return U, W, b
+
+
+def _cell_step_cases(rng):
+    cases = {}
+    for name, (batch, features, units, zero) in {
+        "batch_of_1": (1, 3, 4, False),
+        "batch_of_5": (5, 2, 3, False),
+        "zero_state": (4, 3, 2, True),
+        "one_unit": (3, 2, 1, False),
+        "wide": (2, 6, 5, False),
+    }.items():
+        x = rng.normal(size=(batch, features)).astype("float32")
+        s = np.zeros((batch, units), "float32") if zero else rng.normal(size=(batch, units)).astype("float32")
+        cases[name] = (x, s, *_weights(rng, features, units))
+    return cases
+
+
+def _sequence_cases(rng):
+    cases = {}
+    for name, (batch, time, features, units, zero) in {
+        "batch_of_1": (1, 5, 2, 3, True),
+        "one_time_step": (3, 1, 2, 4, False),
+        "zero_state": (2, 6, 3, 3, True),
+        "longer": (4, 12, 2, 5, False),
+    }.items():
+        x = rng.normal(size=(batch, time, features)).astype("float32")
+        s0 = np.zeros((batch, units), "float32") if zero else rng.normal(size=(batch, units)).astype("float32")
+        cases[name] = (x, s0, *_weights(rng, features, units))
+    return cases
+
+
+def _readout_cases(rng):
+    cases = {}
+    for name, args in _sequence_cases(rng).items():
+        units = args[2].shape[1]
+        outputs = 1 if name == "batch_of_1" else 2
+        V = rng.normal(scale=0.5, size=(units, outputs)).astype("float32")
+        c = rng.normal(scale=0.5, size=(outputs,)).astype("float32")
+        cases[name] = (*args, V, c)
+    return cases
+
+
+def _param_cases(rng):
+    pairs = [(1, 1), (1, 32), (3, 4), (10, 64), (64, 10), (int(rng.integers(2, 50)), int(rng.integers(2, 50)))]
+    return {f"features_{f}_units_{u}": (np.int64(f), np.int64(u)) for f, u in pairs}
+
+
+def _keras_cases(rng):
+    return {k: (v[0], *v[2:]) for k, v in _sequence_cases(rng).items()}  # no initial state
+
+
+def _reversed_time(args, got, expected):
+    (g,), (e,) = got, expected
+    if g.shape == e.shape and g.ndim == 3 and np.allclose(g[:, ::-1], e, atol=1e-5):
+        return "your states come out in reverse time order -- s_t belongs at position t."
+    return None
+
+
+EXERCISES = [
+    Exercise(
+        "cell_step", target="rnn_cell_step", cases=_cell_step_cases,
+        what="the new state s_t, shape (batch, units)",
+        mistakes={
+            "no_bias": "your output matches the reference without the bias b -- did you forget it?",
+            "no_recurrence": "your output ignores the previous state: add s_prev @ W.",
+            "transposed_W": "your output matches s_prev @ W.T -- with batch-major rows the "
+                            "recurrent term is s_prev @ W (W has shape (units, units)).",
+            "no_activation": "your output is the pre-activation: apply f = tanh.",
+            "relu": "you used ReLU; the SimpleRNN cell here uses f = tanh.",
+        },
+    ),
+    Exercise(
+        "forward", target="rnn_forward", cases=_sequence_cases, diagnose=_reversed_time,
+        what="all states, shape (batch, time, units)",
+        mistakes={
+            "reversed": "your states come out in reverse time order -- s_t belongs at position t.",
+            "includes_s0": "your states are shifted by one step: the first entry should be s_1 "
+                           "(after reading x_1), not the initial state s_0.",
+            "state_not_carried": "each step starts again from s0: feed the new state back in.",
+            "no_bias": "your states match the reference without the bias b -- did you forget it?",
+        },
+    ),
+    Exercise(
+        "param_count", target="simple_rnn_params", cases=_param_cases,
+        what="the number of trainable parameters of SimpleRNN(units) on `features` inputs",
+        mistakes={
+            "no_bias": "you left out the bias: one per unit.",
+            "no_recurrent": "you left out the recurrent matrix W (units x units).",
+            "swapped": "you counted features x features instead of units x units for W.",
+        },
+    ),
+    Exercise(
+        "readout", target="rnn_readout", cases=_readout_cases,
+        what="(o_all, o_last): outputs at every step, and at the last step only",
+        mistakes={
+            "first_not_last": "your many-to-one output is the output at the first step; "
+                              "a many-to-one model reads the last one.",
+            "no_output_bias": "your outputs match the reference without the output bias c.",
+            "tanh_output": "you applied tanh to the outputs; here g is the identity (regression).",
+        },
+    ),
+    Exercise(
+        "keras_forward", target="keras_rnn_forward", cases=_keras_cases,
+        what="all states from keras.layers.SimpleRNN, shape (batch, time, units)",
+        mistakes={
+            "last_only": "you returned only the last state: set return_sequences=True.",
+            "go_backwards": "you set go_backwards=True: this reads the sequence from the end.",
+        },
+    ),
+]

@@ -1,0 +1,72 @@
+"""Notebook set-up: silence TensorFlow, seed every generator, and pick CPU or GPU settings.
+
+Every notebook's second cell is ``settings = start(seed=...)``. The first cell (stamped in by
+:mod:`rnnbook.exercises`) already set the two environment variables below, because they only take
+effect when they are set before TensorFlow is first imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+
+QUIET_TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+def quiet_tensorflow() -> None:
+    """Set the variables that keep TensorFlow's C++ log lines out of notebook outputs."""
+    if "tensorflow" in sys.modules and any(
+        os.environ.get(k) != v for k, v in QUIET_TF_ENV.items()
+    ):
+        warnings.warn(
+            "TensorFlow was imported before rnnbook.setup could silence it, so it may print log "
+            "lines: restart the kernel and run the notebook's first cell before anything else.",
+            stacklevel=3,
+        )
+    os.environ.update(QUIET_TF_ENV)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a notebook runs with: the device found and whether to use the large settings."""
+
+    device: str
+    large: bool
+    seed: int
+
+    def pick(self, small, large):
+        """Return ``large`` on the large settings (a GPU by default), ``small`` otherwise."""
+        return large if self.large else small
+
+    def __repr__(self) -> str:
+        size = "large" if self.large else "small"
+        return f"Settings(device={self.device!r}, settings={size!r}, seed={self.seed})"
+
+
+def gpu_name() -> str | None:
+    """The first GPU TensorFlow sees, or ``None`` on a CPU-only machine."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return None
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return details.get("device_name", gpus[0].name)
+
+
+def start(seed: int = 0, large: bool | None = None) -> Settings:
+    """Silence TensorFlow, seed Python, NumPy and TensorFlow, and choose the settings size.
+
+    ``large=None`` picks the large settings when a GPU is present (Colab with a GPU runtime) and
+    the small ones on a CPU; pass ``True`` or ``False`` to force either.
+    """
+    quiet_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    name = gpu_name()
+    device = "CPU" if name is None else f"GPU ({name})"
+    return Settings(device=device, large=(name is not None) if large is None else bool(large),
+                    seed=seed)

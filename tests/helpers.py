@@ -1,0 +1,43 @@
+"""Shared test helpers: chapters present, solution and stub functions, known mistakes."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def chapters_with_exercises() -> list[str]:
+    """Chapters that have a solution notebook (the ones whose checks can be tested)."""
+    return sorted(p.stem for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+def exercise_namespace(notebook: Path) -> dict:
+    """Execute the imports cell and every exercise cell of a notebook; return the namespace.
+
+    Authors' convention: an exercise cell (one with a BEGIN SOLUTION region in the solutions)
+    needs only the notebook's imports cell and the exercise cells before it. For an exercise
+    notebook the same cells are the stubs.
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code or "setup" not in code[0].metadata.get("tags", []):
+        raise AssertionError(f"{notebook}: the first code cell must be the set-up cell")
+    solutions = nbformat.read(ROOT / "solutions" / notebook.name, as_version=4)
+    marked = {c.id for c in solutions.cells if "# BEGIN SOLUTION" in c.source}
+    namespace: dict = {}
+    for i, cell in enumerate(code):
+        if i == 1 or cell.id in marked:
+            exec(compile(cell.source, f"{notebook.name}[{cell.id}]", "exec"), namespace)
+    return namespace
+
+
+def mistakes(chapter: str) -> dict:
+    path = ROOT / "tests" / "mistakes" / f"{chapter}.py"
+    spec = importlib.util.spec_from_file_location(f"mistakes_{chapter}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MISTAKES
