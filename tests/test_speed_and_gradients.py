@@ -1,0 +1,54 @@
+"""Unit tests of rnnbook.speed and rnnbook.gradients."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from rnnbook.speed import time_call
+
+
+def test_time_call_measures_the_median_and_runs_warmup_first():
+    calls = []
+
+    def slow(x):
+        calls.append(x)
+        time.sleep(0.01)
+        return x
+
+    seconds = time_call(slow, 3, repeats=3, warmup=2)
+    assert len(calls) == 5
+    assert 0.009 < seconds < 0.5
+
+
+def test_time_call_rejects_zero_repeats():
+    with pytest.raises(ValueError):
+        time_call(print, repeats=0)
+
+
+def test_identity_relu_rnn_passes_the_gradient_unchanged():
+    import keras
+
+    from rnnbook.gradients import gradient_norms_over_lag
+
+    cell = keras.layers.SimpleRNNCell(4, activation="relu", use_bias=False,
+                                      kernel_initializer="zeros", recurrent_initializer="identity")
+    x = np.ones((2, 10, 3), "float32")
+    state = [np.ones((2, 4), "float32")]  # positive state: ReLU passes it, W = I copies it
+    norms = gradient_norms_over_lag(cell, x, initial_state=state)
+    assert norms.shape == (10,)
+    np.testing.assert_allclose(norms, norms[0], rtol=1e-6)
+
+
+def test_a_contracting_tanh_rnn_has_vanishing_gradients():
+    import keras
+
+    from rnnbook.gradients import gradient_norms_over_lag
+
+    keras.utils.set_random_seed(0)
+    cell = keras.layers.SimpleRNNCell(8, recurrent_initializer=keras.initializers.Orthogonal(0.5))
+    norms = gradient_norms_over_lag(cell, np.random.default_rng(0).normal(size=(4, 20, 2)))
+    assert norms[-1] < 1e-3 * norms[0]
+    assert np.all(np.diff(norms) < 0)
