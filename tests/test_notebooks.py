@@ -108,3 +108,21 @@ def test_a_chapter_has_objectives_summary_recall_questions_and_exercises(path):
         assert any(needed.lower() in h.lower() for h in headings), f"no '{needed}' heading"
     assert f"exercises/{path.stem}" in markdown, "link the chapter's exercise notebook"
     assert "{cite" in markdown, "cite the papers the chapter builds on"
+
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("path", BOOK, ids=ids(BOOK))
+def test_every_widget_has_a_static_figure_beside_it(path):
+    """Readers of the HTML (offline, or a PDF) see no live widget: a figure must show its point."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if not any(WIDGET in o.get("data", {}) for o in cell.get("outputs", [])):
+            continue
+        near = nb.cells[max(0, i - 3): i + 4]
+        assert any("image/png" in o.get("data", {}) for c in near for o in c.get("outputs", [])), (
+            f"cell {i}: a widget with no static figure within three cells")
+        text = " ".join(c.source for c in near if c.cell_type == "markdown").lower()
+        assert "widget" in text or "slider" in text, (
+            f"cell {i}: say in the text what the widget lets the reader explore")
