@@ -45,3 +45,19 @@ def gradient_norms_over_lag(cell, inputs, initial_state=None, seed: int = 0) -> 
         flat = tf.concat([tf.zeros((batch, 0)) if g is None else g for g in g_k], axis=-1)
         norms.append(float(tf.reduce_mean(tf.norm(flat, axis=-1))))
     return np.array(norms[::-1])
+
+
+def scaled_orthogonal(units: int, scale: float, seed: int = 0) -> np.ndarray:
+    """A random ``(units, units)`` matrix whose singular values all equal ``scale`` (taught in
+    chapter 5).
+
+    ``scale`` is then exactly the spectral norm ``beta_W = ||W||_2`` of the bound
+    ``||delta_k|| <= ||delta_t|| (beta_W beta_f)^(t-k)``: below 1 the bound forces the gradient to
+    vanish; above 1 it allows it to explode. Chapters 6, 7 and 9 reuse it.
+    """
+    if units < 1:
+        raise ValueError(f"units must be at least 1, got {units}")
+    rng = np.random.default_rng(seed)
+    q, r = np.linalg.qr(rng.normal(size=(units, units)))
+    q = q * np.sign(np.diag(r))  # a uniformly random orthogonal matrix
+    return (scale * q).astype("float32")
