@@ -1,0 +1,196 @@
+"""What the grader writes: the grades CSV (atomically), one Markdown report per submission, a
+progress bar and the summary table on stderr."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import sys
+import tempfile
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+COLUMNS = ["submission", "chapter", "exercise", "points", "max_points", "status", "feedback"]
+
+
+class GradesFileError(ValueError):
+    """``--out`` exists and is not a grades file this tool wrote."""
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``:
+    a reader (or a crash) never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read_grades(path: Path) -> "OrderedDict[str, list[dict]]":
+    """Rows of an existing grades file, by submission (empty when there is none)."""
+    rows: "OrderedDict[str, list[dict]]" = OrderedDict()
+    path = Path(path)
+    if not path.exists():
+        return rows
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames != COLUMNS:
+                raise GradesFileError(
+                    f"{path} exists and is not a grades file (its columns are "
+                    f"{reader.fieldnames}): choose another --out, or move it away.")
+            for row in reader:
+                rows.setdefault(row["submission"], []).append(row)
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise GradesFileError(f"{path} exists and cannot be read as a grades file ({err}).") from None
+    return rows
+
+
+def grades_csv(rows_by_submission: "OrderedDict[str, list[dict]]") -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for rows in rows_by_submission.values():
+        for row in rows:
+            writer.writerow({k: row[k] for k in COLUMNS})
+    return buf.getvalue()
+
+
+def fmt_points(x: float) -> str:
+    return f"{x:g}" if float(x).is_integer() else f"{x:.2f}"
+
+
+def report_name(submission: str, taken: set) -> str:
+    """A file name for a submission's report, unique within ``taken``."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", submission.replace(os.sep, "__")).strip("._") or "submission"
+    base = re.sub(r"\.ipynb$", "", base)
+    name, i = f"{base}.md", 2
+    while name in taken:
+        name, i = f"{base}-{i}.md", i + 1
+    taken.add(name)
+    return name
+
+
+def markdown_report(submission: str, chapter: str | None, grades: list, notes: list,
+                    cell_errors: list, seconds: float | None) -> str:
+    """The feedback a student reads: score, a table, then what to fix for each failure."""
+    total = sum(g.points for g in grades)
+    max_total = sum(g.max_points for g in grades)
+    lines = [f"# Feedback: {submission}", ""]
+    lines.append(f"Chapter **{chapter or 'unknown'}** -- score **{fmt_points(total)} / "
+                 f"{fmt_points(max_total)}**.")
+    lines += ["", "Each exercise was run on *hidden* test cases, different from the ones the "
+              "notebook's own checks use; partial credit is the share of hidden cases your "
+              "function gets right.", ""]
+    if grades:
+        lines += ["| exercise | points | status |", "| --- | --- | --- |"]
+        for g in grades:
+            mark = "✓" if g.status == "passed" else "✗"
+            lines.append(f"| {g.exercise or '-'} | {fmt_points(g.points)} / "
+                         f"{fmt_points(g.max_points)} | {mark} {g.status} |")
+        lines.append("")
+    passed = [g.exercise for g in grades if g.status == "passed"]
+    if passed:
+        lines += [f"**Passed:** {', '.join(passed)}.", ""]
+    for g in grades:
+        if g.status == "passed":
+            continue
+        title = g.exercise or "the notebook"
+        lines += [f"## {title} ({g.status}, {fmt_points(g.points)} / {fmt_points(g.max_points)})", ""]
+        if g.total:
+            lines += [f"{g.passed} of {g.total} hidden cases pass.", ""]
+        for msg in g.details[:5]:
+            lines.append(f"- {_md(msg)}")
+        if len(g.details) > 5:
+            lines.append(f"- ... and {len(g.details) - 5} more case(s) like these.")
+        lines.append("")
+    if cell_errors:
+        lines += ["## Cells that raised an error", "",
+                  "The grader runs every code cell in order, like *Restart & Run All*; these "
+                  "cells failed (the notebook went on with the next cell):", ""]
+        for e in cell_errors[:10]:
+            lines.append(f"- cell {e.get('cell', '?')}: {_md(str(e.get('error', '')))}")
+        lines.append("")
+    if notes:
+        lines += ["## Notes", ""] + [f"- {_md(n)}" for n in notes] + [""]
+    if seconds is not None:
+        lines += [f"*The notebook ran in {seconds:.1f} s.*", ""]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text.replace("|", "\\|").replace("<", "&lt;")
+
+
+class ProgressBar:
+    """``[#########-----------]  12/100  2 running  0:45`` on stderr; one line per submission
+    when stderr is not a terminal (a log file, CI)."""
+
+    def __init__(self, total: int, stream=None, width: int = 30):
+        self.total, self.done, self.width = total, 0, width
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.start = time.monotonic()
+
+    def _elapsed(self) -> str:
+        s = int(time.monotonic() - self.start)
+        return f"{s // 60}:{s % 60:02d}"
+
+    def update(self, running: int, last: str = "") -> None:
+        if self.tty:
+            filled = int(self.width * self.done / max(self.total, 1))
+            bar = "#" * filled + "-" * (self.width - filled)
+            line = f"\r[{bar}] {self.done:>{len(str(self.total))}}/{self.total}  {running} running  {self._elapsed()}"
+            self.stream.write(line + " " * 4)
+        elif last:
+            self.stream.write(f"[{self.done:>{len(str(self.total))}}/{self.total} {self._elapsed()}] {last}\n")
+        self.stream.flush()
+
+    def advance(self, running: int, last: str) -> None:
+        self.done += 1
+        self.update(running, last)
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def summary_table(rows: list[dict], submissions: int) -> str:
+    """Per chapter and exercise: how many submissions passed, the mean score, and the statuses."""
+    by_ex: "OrderedDict[tuple, list[dict]]" = OrderedDict()
+    for row in rows:
+        by_ex.setdefault((row["chapter"] or "?", row["exercise"] or "(whole notebook)"), []).append(row)
+    header = ("chapter", "exercise", "passed", "mean score", "statuses")
+    body = []
+    for (chapter, exercise), rs in by_ex.items():
+        n = len(rs)
+        passed = sum(r["status"] == "passed" for r in rs)
+        mean = sum(float(r["points"]) for r in rs) / n
+        max_points = max(float(r["max_points"]) for r in rs)
+        counts: dict = {}
+        for r in rs:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        statuses = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        body.append((chapter, exercise, f"{passed}/{n}", f"{mean:.2f} / {fmt_points(max_points)}",
+                     statuses))
+    widths = [max(len(str(r[i])) for r in [header] + body) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    out = [f"Summary: {submissions} submission(s)", line(header), line(["-" * w for w in widths])]
+    out += [line(r) for r in body]
+    return "\n".join(out)
