@@ -74,10 +74,8 @@ def chapter_from_name(filename: str) -> str | None:
     """
     norm = re.sub(r"[\s\-]+", "_", Path(filename).stem.lower())
     stems = [stem for stem in CHAPTERS if stem in norm]
-    if len(stems) == 1:
-        return stems[0]
     if stems:
-        return max(stems, key=len) if len({len(s) for s in stems}) == len(stems) else None
+        return stems[0] if len(stems) == 1 else None
     numbers = {m.group(1) for m in re.finditer(r"(?<!\d)(\d\d)_", norm)}
     by_number = {stem[:2]: stem for stem in CHAPTERS}
     matches = {by_number[n] for n in numbers if n in by_number}

@@ -1,0 +1,112 @@
+"""Benchmark the grader: N submissions of chapter 2 (default 100), mixed, graded in one batch.
+
+    python scripts/bench_grade.py [--n 100] [--jobs N] [--keep DIR]
+
+Writes N submissions into a temporary folder -- solved, partly right, realistic mistakes, untouched
+stubs, a raising cell, a crashing kernel, an endless loop in a function (in that rotation, from
+tests/grading_corpus/corpus.py) -- grades them with ``python -m rnnbook.grade`` exactly as an
+instructor would (one process, sandboxed, --jobs N), and prints the wall time, submissions per
+minute, and the peak RSS of the grader's own process (``ru_maxrss`` of the grader, measured
+inside it, not of its children: the students' kernels run in their own sandboxes).
+
+The issue's floor: 100 submissions in <= 10 minutes on the 2-core machine, with <= 1 GB for the
+grader's process. Each submission starts its own Python and TensorFlow (chapter 2 imports Keras),
+which is most of the cost; the timing depends on what else the machine runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "grading_corpus"))
+import corpus  # noqa: E402
+
+ROTATION = ["solved.ipynb", "partly_right.ipynb", "mistakes_a.ipynb", "solved.ipynb",
+            "mistakes_b.ipynb", "blank.ipynb", "raises.ipynb", "solved.ipynb", "os_exit.ipynb",
+            "partly_right.ipynb"]
+
+# Runs the grader in-process and reports its own peak RSS on the last line of stderr.
+DRIVER = """
+import json, resource, sys
+from rnnbook.grade.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    print("BENCH " + json.dumps({"maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}),
+          file=sys.stderr)
+raise SystemExit(code)
+"""
+
+
+def make_submissions(folder: Path, n: int) -> dict:
+    source = folder / "_corpus"
+    corpus.build(source, grades_path=str(folder / "grades.csv"), token="bench", port=9)
+    subs = folder / "submissions"
+    subs.mkdir()
+    kinds: dict = {}
+    for i in range(n):
+        kind = ROTATION[i % len(ROTATION)]
+        name = f"student_{i:03d}_02_rnn.ipynb"
+        (subs / name).write_bytes((source / kind).read_bytes())
+        kinds[name] = kind
+    return kinds
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--jobs", type=int, default=None, help="default: the grader's (the cores)")
+    p.add_argument("--timeout", type=float, default=300)
+    p.add_argument("--keep", type=Path, help="keep the submissions and grades in this folder")
+    args = p.parse_args(argv)
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-grade-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    kinds = make_submissions(folder, args.n)
+    cmd = [sys.executable, "-c", DRIVER, str(folder / "submissions"), "--out",
+           str(folder / "grades.csv"), "--timeout", str(args.timeout), "--call-timeout", "10"]
+    if args.jobs:
+        cmd += ["--jobs", str(args.jobs)]
+    load_before = os.getloadavg()
+    start = time.monotonic()
+    proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)
+    wall = time.monotonic() - start
+    load_after = os.getloadavg()
+    if proc.returncode != 0:
+        print(proc.stderr[-3000:], file=sys.stderr)
+        return proc.returncode
+    bench = json.loads(proc.stderr.strip().splitlines()[-1].split("BENCH ", 1)[1])
+    with open(folder / "grades.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    per_kind: dict = {}
+    for row in rows:
+        kind = kinds[Path(row["submission"]).name]
+        per_kind.setdefault(kind, {}).setdefault(row["submission"], 0.0)
+        per_kind[kind][row["submission"]] += float(row["points"])
+    summary = proc.stderr[proc.stderr.find("Summary:"):].rsplit("BENCH", 1)[0].rstrip()
+    print(summary)
+    print()
+    print(f"submissions:            {args.n} (chapter 02_rnn; "
+          + ", ".join(f"{len(v)} {k[:-6]}" for k, v in sorted(per_kind.items())) + ")")
+    print("scores by kind:         " + ", ".join(
+        f"{k[:-6]} {sorted(set(round(s, 2) for s in v.values()))}" for k, v in sorted(per_kind.items())))
+    print(f"wall time:              {wall:.1f} s ({wall / 60:.2f} min; floor: 10 min)")
+    print(f"throughput:             {args.n / wall * 60:.1f} submissions/minute")
+    print(f"grader peak RSS:        {bench['maxrss_kb'] / 1024:.0f} MB (floor: 1024 MB)")
+    print(f"machine:                {os.cpu_count()} cores; load average {load_before[0]:.1f} "
+          f"before, {load_after[0]:.1f} after (other work on the machine slows this down)")
+    if args.keep:
+        print(f"kept: {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

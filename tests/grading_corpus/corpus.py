@@ -1,0 +1,412 @@
+"""A corpus of chapter 2 submissions, good and bad, built from ``exercises/02_rnn.ipynb``.
+
+``build(folder, ...)`` writes one notebook per case into ``folder`` and returns ``{file name:
+Case}``: each case says how many points each exercise must get and with which status. The
+notebooks are the student copy with the stubs replaced (and cells added, removed or edited) the
+way students really do it. Everything here is deterministic: the same arguments write the same
+files. ``python tests/grading_corpus/corpus.py FOLDER`` writes them for a look.
+
+Chapter 2's points: cell_step 2, forward 2, param_count 1, readout 2, keras_forward 2 (9 in all).
+Partial credit is points x the share of hidden cases passed; the mistakes below are right on
+some hidden cases (one time step, a zero state, features == units), hence the fractions.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+EXERCISE = ROOT / "exercises" / "02_rnn.ipynb"
+POINTS = {"cell_step": 2, "forward": 2, "param_count": 1, "readout": 2, "keras_forward": 2}
+TARGETS = {"cell_step": "rnn_cell_step", "forward": "rnn_forward", "param_count": "simple_rnn_params",
+           "readout": "rnn_readout", "keras_forward": "keras_rnn_forward"}
+
+# ---- function sources ------------------------------------------------------------------------
+
+RIGHT = {
+    "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
+    return np.tanh(x_t @ U + s_prev @ W + b)''',
+    "forward": '''def rnn_forward(x, s0, U, W, b):
+    s, states = s0, []
+    for t in range(x.shape[1]):
+        s = np.tanh(x[:, t] @ U + s @ W + b)
+        states.append(s)
+    return np.stack(states, axis=1)''',
+    "param_count": '''def simple_rnn_params(features, units):
+    return features * units + units * units + units''',
+    "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
+    s, outs = s0, []
+    for t in range(x.shape[1]):
+        s = np.tanh(x[:, t] @ U + s @ W + b)
+        outs.append(s @ V + c)
+    o_all = np.stack(outs, axis=1)
+    return o_all, o_all[:, -1]''',
+    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
+    layer = keras.layers.SimpleRNN(U.shape[1], return_sequences=True)
+    layer.build(x.shape)
+    layer.set_weights([U, W, b])
+    return keras.ops.convert_to_numpy(layer(x))''',
+}
+
+# Realistic mistakes (the same ones tests/mistakes/02_rnn.py names), two sets.
+MISTAKES_A = {  # no bias / state not carried / W counted as features^2 / first step / last only
+    "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
+    return np.tanh(x_t @ U + s_prev @ W)''',
+    "forward": '''def rnn_forward(x, s0, U, W, b):
+    return np.stack([np.tanh(x[:, t] @ U + s0 @ W + b) for t in range(x.shape[1])], axis=1)''',
+    "param_count": '''def simple_rnn_params(features, units):
+    return features * units + features * features + units''',
+    "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
+    s, outs = s0, []
+    for t in range(x.shape[1]):
+        s = np.tanh(x[:, t] @ U + s @ W + b)
+        outs.append(s @ V + c)
+    o_all = np.stack(outs, axis=1)
+    return o_all, o_all[:, 0]''',
+    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
+    layer = keras.layers.SimpleRNN(U.shape[1])
+    layer.build(x.shape)
+    layer.set_weights([U, W, b])
+    return keras.ops.convert_to_numpy(layer(x))''',
+}
+# points: 0/5 cases, 1/4 (one time step), 1/6 (features == units == 1), 1/4 (one step), 0/4
+SCORES_A = {"cell_step": 0.0, "forward": 0.5, "param_count": 0.17, "readout": 0.5,
+            "keras_forward": 0.0}
+MESSAGES_A = {"cell_step": "did you forget it?", "forward": "feed the new state back in",
+              "param_count": "features x features", "readout": "output at the first step",
+              "keras_forward": "return_sequences=True"}
+
+MISTAKES_B = {  # no recurrence / reversed time / no bias count / tanh output / go_backwards
+    "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
+    return np.tanh(x_t @ U + b)''',
+    "forward": '''def rnn_forward(x, s0, U, W, b):
+    s, states = s0, []
+    for t in reversed(range(x.shape[1])):
+        s = np.tanh(x[:, t] @ U + s @ W + b)
+        states.append(s)
+    return np.stack(states, axis=1)''',
+    "param_count": '''def simple_rnn_params(features, units):
+    return units * (features + units)''',
+    "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
+    s, outs = s0, []
+    for t in range(x.shape[1]):
+        s = np.tanh(x[:, t] @ U + s @ W + b)
+        outs.append(np.tanh(s @ V + c))
+    o_all = np.stack(outs, axis=1)
+    return o_all, o_all[:, -1]''',
+    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
+    layer = keras.layers.SimpleRNN(U.shape[1], return_sequences=True, go_backwards=True)
+    layer.build(x.shape)
+    layer.set_weights([U, W, b])
+    return keras.ops.convert_to_numpy(layer(x))''',
+}
+# points: 1/5 (the zero-state case), 1/4 (one time step), 0/6, 0/4, 1/4 (one time step)
+SCORES_B = {"cell_step": 0.4, "forward": 0.5, "param_count": 0.0, "readout": 0.0,
+            "keras_forward": 0.5}
+MESSAGES_B = {"cell_step": "ignores the previous state", "forward": "reverse time order",
+              "param_count": "left out the bias", "readout": "applied tanh",
+              "keras_forward": "go_backwards=True"}
+
+WRONG_ZEROS = {  # plausible shapes, wrong numbers: for the cheating cases
+    "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
+    return np.zeros((x_t.shape[0], U.shape[1]))''',
+    "forward": '''def rnn_forward(x, s0, U, W, b):
+    return np.zeros((x.shape[0], x.shape[1], U.shape[1]))''',
+    "param_count": '''def simple_rnn_params(features, units):
+    return 42''',
+    "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
+    o = np.zeros((x.shape[0], x.shape[1], V.shape[1]))
+    return o, o[:, -1]''',
+    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
+    return np.zeros((x.shape[0], x.shape[1], U.shape[1]))''',
+}
+
+#: the files build() writes, one per case
+CASE_FILES = [
+    "solved.ipynb", "blank.ipynb", "partly_right.ipynb", "mistakes_a.ipynb", "mistakes_b.ipynb",
+    "homework final (1).ipynb", "Copy of 02_rnn (3).ipynb", "assert_true_checks.ipynb",
+    "monkeypatch.ipynb", "raises.ipynb", "infinite_loop.ipynb", "os_exit.ipynb", "segfault.ipynb",
+    "huge_output.ipynb", "memory_hog.ipynb", "background_writer.ipynb", "read_solutions.ipynb",
+    "network.ipynb", "02_rnn_corrupt.ipynb", "homework.ipynb"]
+
+ALL = list(POINTS)
+FULL = {name: float(p) for name, p in POINTS.items()}
+ZERO = {name: 0.0 for name in POINTS}
+
+
+@dataclass
+class Case:
+    """What grading one corpus notebook must give."""
+
+    about: str
+    points: dict  # {exercise: points}; {"": 0} for a notebook graded as a whole
+    status: dict  # {exercise: status}
+    feedback: dict = field(default_factory=dict)  # {exercise: text the feedback must contain}
+    report: list = field(default_factory=list)  # texts the Markdown report must contain
+    chapter: str = "02_rnn"
+
+    @property
+    def total(self) -> float:
+        return round(sum(self.points.values()), 2)
+
+
+def _status(passed=(), **others) -> dict:
+    out = {name: "passed" for name in passed}
+    out.update(others)
+    return out
+
+
+# ---- notebook surgery --------------------------------------------------------------------------
+
+def base() -> nbformat.NotebookNode:
+    return nbformat.read(EXERCISE, as_version=4)
+
+
+def _code(source: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell.id = "corpus-" + hashlib.sha1(source.encode()).hexdigest()[:8]  # deterministic
+    return cell
+
+
+def fill(nb, functions: dict) -> nbformat.NotebookNode:
+    """Replace the stub cell of each exercise named in ``functions`` with that source."""
+    nb = copy.deepcopy(nb)
+    for name, source in functions.items():
+        target = TARGETS[name]
+        cells = [c for c in nb.cells if c.cell_type == "code" and f"def {target}(" in c.source]
+        assert len(cells) == 1, f"{EXERCISE} has {len(cells)} cells defining {target}"
+        cells[0].source = source
+    return nb
+
+
+def append(nb, *sources: str) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    nb.cells.extend(_code(s) for s in sources)
+    return nb
+
+
+def insert_after_imports(nb, source: str) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    nb.cells.insert(code[1] + 1, _code(source))
+    return nb
+
+
+def map_checks(nb, fn) -> nbformat.NotebookNode:
+    """Apply ``fn(source) -> source or None`` to each check cell (None deletes the cell)."""
+    nb = copy.deepcopy(nb)
+    cells = []
+    for c in nb.cells:
+        if c.cell_type == "code" and c.source.lstrip().startswith("check("):
+            new = fn(c.source)
+            if new is None:
+                continue
+            c.source = new
+        cells.append(c)
+    nb.cells = cells
+    return nb
+
+
+def strip_metadata(nb) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("rnnbook", None)
+    return nb
+
+
+# ---- the corpus --------------------------------------------------------------------------------
+
+def build(folder, grades_path: str, token: str, port: int) -> dict[str, Case]:
+    """Write the corpus into ``folder``; return ``{file name: Case}``.
+
+    ``grades_path``: the grades CSV a background process will try to overwrite; ``token``: a
+    word in that process's command line, to look for leftovers; ``port``: a TCP port the test
+    listens on, on the host's loopback, which the "network" notebook tries to reach.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    nb0 = base()
+    solved = fill(nb0, RIGHT)
+    cases: dict[str, tuple] = {}
+
+    cases["solved.ipynb"] = (solved, Case("every exercise right", FULL, _status(ALL)))
+    cases["blank.ipynb"] = (nb0, Case(
+        "the student copy, untouched", ZERO, {n: "missing" for n in ALL},
+        feedback={n: "not written yet" for n in ALL}))
+    partly = fill(nb0, {k: RIGHT[k] for k in ("cell_step", "forward", "param_count")})
+    cases["partly_right.ipynb"] = (partly, Case(
+        "three exercises right, two untouched",
+        {**FULL, "readout": 0.0, "keras_forward": 0.0},
+        _status(["cell_step", "forward", "param_count"], readout="missing", keras_forward="missing")))
+    cases["mistakes_a.ipynb"] = (fill(nb0, MISTAKES_A), Case(
+        "a realistic mistake in every exercise (set A)", SCORES_A, {n: "failed" for n in ALL},
+        feedback=MESSAGES_A))
+    cases["mistakes_b.ipynb"] = (fill(nb0, MISTAKES_B), Case(
+        "a realistic mistake in every exercise (set B)", SCORES_B, {n: "failed" for n in ALL},
+        feedback=MESSAGES_B))
+
+    # the notebook's own checks are never trusted: deleted, or replaced by `assert True`
+    renamed = map_checks(solved, lambda src: None)
+    cases["homework final (1).ipynb"] = (renamed, Case(
+        "renamed file (chapter from metadata), every check cell deleted", FULL, _status(ALL)))
+    copy_of = strip_metadata(fill(nb0, RIGHT))
+    cases["Copy of 02_rnn (3).ipynb"] = (copy_of, Case(
+        "Colab copy without the chapter in its metadata: chapter from the file name", FULL,
+        _status(ALL), report=["read from its file name"]))
+    faked = map_checks(fill(nb0, MISTAKES_A), lambda src: "assert True  # " + src)
+    faked = append(faked, 'check = lambda name, fn: print(f"✓ {name}: all cases match")')
+    cases["assert_true_checks.ipynb"] = (faked, Case(
+        "mistakes with every check replaced by `assert True`", SCORES_A, {n: "failed" for n in ALL}))
+    monkey = insert_after_imports(fill(nb0, WRONG_ZEROS), '''\
+import numpy, rnnbook.checks, rnnbook.checks.core as core
+numpy.allclose = lambda *a, **k: True
+numpy.testing.assert_allclose = lambda *a, **k: None
+numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.broadcast(a, b).shape, bool)
+core.close = lambda *a, **k: True
+core.judge = lambda ex, cases, *a, **k: core.Verdict(ex.name, len(cases), len(cases), [])
+rnnbook.checks.check = lambda *a, **k: print("✓ all cases match the reference.")
+check = rnnbook.checks.check''')
+    cases["monkeypatch.ipynb"] = (monkey, Case(
+        "wrong answers; np.allclose, the judge and check() monkeypatched in the notebook",
+        ZERO, {n: "failed" for n in ALL}))
+
+    # exceptions, hangs, crashes
+    raises = fill(nb0, {**RIGHT,
+                        "cell_step": 'raise ValueError("I was not sure about this one")\n' + RIGHT["cell_step"],
+                        "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
+    states = [x[:, x.shape[1]]]  # off by one: IndexError
+    return states, states'''})
+    raises = append(raises, "1 / 0  # a cell that raises after everything is defined")
+    cases["raises.ipynb"] = (raises, Case(
+        "a cell raises before its def; a function raises; a later cell raises",
+        {**FULL, "cell_step": 0.0, "readout": 0.0},
+        _status(["forward", "param_count", "keras_forward"], cell_step="missing", readout="error"),
+        feedback={"cell_step": "not defined", "readout": "IndexError"},
+        report=["ValueError: I was not sure", "ZeroDivisionError"]))
+    hang = fill(nb0, {**RIGHT, "forward": '''def rnn_forward(x, s0, U, W, b):
+    t, s, states = 0, s0, []
+    while t < x.shape[1]:  # forgot t += 1
+        s = np.tanh(x[:, t] @ U + s @ W + b)
+    states.append(s)
+    return np.stack(states, axis=1)'''})
+    hang = append(hang, "import time\nwhile True:  # waits forever\n    time.sleep(0.5)")
+    cases["infinite_loop.ipynb"] = (hang, Case(
+        "an endless loop in a function and a cell that never ends",
+        {**FULL, "forward": 0.0}, _status(["cell_step", "param_count", "readout", "keras_forward"],
+                                          forward="timeout"),
+        feedback={"forward": "ran longer than"}, report=["CellTimeout"]))
+    cases["os_exit.ipynb"] = (append(solved, "import os\nos._exit(0)"), Case(
+        "everything right, then os._exit(0) kills the kernel", ZERO, {n: "error" for n in ALL},
+        feedback={n: "os._exit()" for n in ALL}))
+    cases["segfault.ipynb"] = (append(solved, "import ctypes\nctypes.string_at(0)"), Case(
+        "everything right, then a segmentation fault", ZERO, {n: "error" for n in ALL},
+        feedback={n: "SIGSEGV" for n in ALL}))
+    cases["huge_output.ipynb"] = (append(
+        solved, 'print("spam " * 20_000_000)\nimport os, sys\nsys.__stdout__.write("x" * 50_000_000)\n'
+                'for _ in range(200):\n    os.write(1, b"y" * 1_000_000)'), Case(
+        "everything right, then 250 MB of output", FULL, _status(ALL)))
+    cases["memory_hog.ipynb"] = (append(solved, "big = np.ones((60_000, 60_000))  # 28 GB"), Case(
+        "everything right, then a 28 GB array", FULL, _status(ALL), report=["MemoryError"]))
+
+    # attacks on the grader: the functions are right only if the attack worked
+    right_src = "\n\n".join(RIGHT.values())
+    cases["background_writer.ipynb"] = (append(solved, f'''\
+import subprocess, sys
+code = """
+import os, sys, time
+for _ in range(100):
+    for path in [{grades_path!r}, "grades.csv", "../grades.csv"]:
+        try:
+            with open(path, "w") as f:
+                f.write("submission,chapter,exercise,points,max_points,status,feedback\\\\nHACKED\\\\n")
+        except OSError:
+            pass
+    time.sleep(0.1)
+"""
+subprocess.Popen([sys.executable, "-c", code, {token!r}], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)'''), Case(
+        "everything right; leaves a process that tries to overwrite the grades file", FULL,
+        _status(ALL)))
+    secret = ROOT / "solutions"
+    cases["read_solutions.ipynb"] = (insert_after_imports(nb0, f'''\
+import glob, os
+seen = []
+for pattern in [{str(secret / "expected" / "*.npz")!r}, {str(secret / "*.ipynb")!r},
+                "../solutions/expected/*.npz", "/work/*/solutions/expected/*.npz",
+                "/**/solutions/expected/*.npz"]:
+    for path in glob.glob(pattern, recursive=True)[:5]:
+        try:
+            seen.append(open(path, "rb").read(10))
+        except OSError:
+            pass
+if seen:  # the hidden answers were readable: cheat with the right code
+    exec({right_src!r})
+print("read", len(seen), "solution files")'''), Case(
+        "tries to read solutions/ (right only if it could)", ZERO, {n: "missing" for n in ALL}))
+    cases["network.ipynb"] = (insert_after_imports(nb0, f'''\
+import socket
+reached = []
+for host, port in [("127.0.0.1", {port}), ("192.0.2.1", 80), ("pypi.org", 443)]:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        reached.append(host)
+    except OSError:
+        pass
+if reached:  # the network was there: fetch the answers (here: define them)
+    exec({right_src!r})
+print("reached", reached)'''), Case(
+        "opens network sockets (right only if one connects)", ZERO, {n: "missing" for n in ALL}))
+
+    # files that are not gradable notebooks
+    (folder / "02_rnn_corrupt.ipynb").write_text(
+        nbformat.writes(solved)[:300] + "\n", encoding="utf-8")
+    expected = {"02_rnn_corrupt.ipynb": Case(
+        "invalid JSON (chapter from the file name)", ZERO, {n: "unreadable" for n in ALL},
+        feedback={n: "not valid notebook JSON" for n in ALL})}
+    expected["homework.ipynb"] = Case(
+        "no chapter in metadata nor in the file name", {"": 0.0}, {"": "error"},
+        feedback={"": "--chapter"}, chapter="")
+    nbformat.write(strip_metadata(solved), folder / "homework.ipynb")
+
+    for name, (nb, case) in cases.items():
+        nbformat.write(nb, folder / name)
+        expected[name] = case
+    return expected
+
+
+def build_forced(folder) -> dict[str, Case]:
+    """Cases graded with ``--chapter 02_rnn`` and a short ``--timeout``: a notebook of another
+    chapter, and an endless loop that swallows the per-cell alarm (only the wall-clock timeout,
+    which kills the whole sandbox, stops it)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    nb0 = base()
+    other = copy.deepcopy(fill(nb0, RIGHT))
+    other.metadata["rnnbook"]["chapter"] = "03_bidirectional_rnn"
+    nbformat.write(other, folder / "02_rnn_really_03.ipynb")
+    stubborn = copy.deepcopy(nb0)
+    code = [c for c in stubborn.cells if c.cell_type == "code"]
+    code[0].source = ('import time\nwhile True:  # an endless loop that swallows every exception\n'
+                      '    try:\n        time.sleep(1)\n    except BaseException:\n        pass')
+    nbformat.write(stubborn, folder / "unstoppable.ipynb")
+    return {
+        "02_rnn_really_03.ipynb": Case(
+            "a notebook from chapter 3 handed in for chapter 2", ZERO, {n: "error" for n in ALL},
+            feedback={n: "from chapter 03_bidirectional_rnn" for n in ALL}),
+        "unstoppable.ipynb": Case(
+            "an endless loop that catches the per-cell timeout", ZERO, {n: "timeout" for n in ALL},
+            feedback={n: "ran longer than" for n in ALL}),
+    }
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "grading_corpus_out")
+    made = build(out, grades_path=str(out / "grades.csv"), token="rnnbook-corpus-demo", port=9)
+    made.update(build_forced(out / "forced"))
+    for name, case in made.items():
+        print(f"{case.total:5.2f}  {name}: {case.about}")
