@@ -1,0 +1,163 @@
+"""Exercises of chapter 5, the gradient problem (``solutions/05_gradient_problem.ipynb``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnbook.checks.core import Exercise
+
+
+def _orthogonal(rng, units):
+    q, r = np.linalg.qr(rng.normal(size=(units, units)))
+    return q * np.sign(np.diag(r))
+
+
+def _non_normal(rng, units):
+    """A matrix whose eigenvalues are all small but whose spectral norm is large."""
+    upper = np.triu(rng.normal(scale=1.5, size=(units, units)), k=1)
+    return 0.4 * np.eye(units) + upper
+
+
+def _f32(*arrays):
+    return tuple(np.asarray(a, "float32") for a in arrays)
+
+
+def _bound_cases(rng):
+    lags = np.arange(0, 13, 3)
+    return {
+        "scaled_identity": (*_f32(0.9 * np.eye(3), 1.0, 2.0), lags),
+        "non_symmetric": (*_f32(rng.normal(scale=0.4, size=(4, 4)), 1.0, 1.5), lags),
+        "non_normal": (*_f32(_non_normal(rng, 3), 1.0, 1.0), lags),
+        "sigmoid_beta_f": (*_f32(_orthogonal(rng, 5) * 3.0, 0.25, 0.7), lags),
+        "one_unit": (*_f32([[-1.5]], 1.0, 1.0), np.arange(4)),
+        "lag_zero_only": (*_f32(rng.normal(size=(2, 2)), 1.0, 3.0), np.array([0])),
+    }
+
+
+def _rnn(rng, batch, time, features, units, zero_state=False):
+    x = rng.normal(size=(batch, time, features))
+    s0 = np.zeros((batch, units)) if zero_state else rng.normal(scale=0.5, size=(batch, units))
+    U = rng.normal(scale=0.6, size=(features, units))
+    W = _orthogonal(rng, units) * 0.9
+    b = rng.normal(scale=0.1, size=(units,))
+    return _f32(x, s0, U, W, b)
+
+
+def _lag_cases(rng):
+    return {
+        "batch_of_1": (*_rnn(rng, 1, 6, 2, 3), np.int64(2)),
+        "lag_zero": (*_rnn(rng, 3, 5, 2, 4), np.int64(0)),
+        "lag_reaches_s0": (*_rnn(rng, 2, 4, 3, 3, zero_state=True), np.int64(4)),
+        "one_time_step": (*_rnn(rng, 2, 1, 2, 5), np.int64(1)),
+        "longer": (*_rnn(rng, 4, 12, 2, 6), np.int64(7)),
+    }
+
+
+def _regime_cases(rng):
+    q = _orthogonal(rng, 4)
+    return {
+        "orthogonal_scales": (np.stack([0.5 * q, q, 1.5 * q]).astype("float32"), np.float32(1.0)),
+        "non_normal": (np.stack([_non_normal(rng, 3), 0.3 * _orthogonal(rng, 3)]).astype("float32"),
+                       np.float32(1.0)),
+        "sigmoid_beta_f": (np.stack([2 * q, 4 * q, 6 * q]).astype("float32"), np.float32(0.25)),
+        "single_matrix": (np.array([[[-0.7, 0.0], [0.0, 0.2]]], "float32"), np.float32(1.0)),
+    }
+
+
+def _rescale_cases(rng):
+    return {
+        "non_symmetric": (*_f32(rng.normal(size=(4, 4)), 1.0),),
+        "non_normal": (*_f32(_non_normal(rng, 3), 0.9),),
+        "one_unit": (*_f32([[-2.0]], 1.25),),
+        "already_at_target": (*_f32(_orthogonal(rng, 3) * 1.1, 1.1),),
+        "large_matrix": (*_f32(rng.normal(scale=0.2, size=(16, 16)), 0.5),),
+    }
+
+
+def _clip_cases(rng):
+    def grads(*shapes, scale=1.0):
+        return tuple(rng.normal(scale=scale, size=s).astype("float32") for s in shapes)
+
+    return {
+        "three_tensors_large": (*grads((3, 4), (4, 4), (4,), scale=2.0), np.float32(1.0)),
+        "below_threshold": (*grads((2, 3), (3,), scale=0.1), np.float32(5.0)),
+        "one_tensor": (*grads((5,), scale=3.0), np.float32(2.0)),
+        "zero_gradients": (np.zeros((2, 2), "float32"), np.zeros((2,), "float32"), np.float32(1.0)),
+        "unequal_tensors": (*grads((6, 6), scale=10.0), *grads((2,), scale=0.01), np.float32(0.5)),
+    }
+
+
+def _call_clip(fn, args):
+    return fn([np.array(a) for a in args[:-1]], float(args[-1]))
+
+
+EXERCISES = [
+    Exercise(
+        "bound", target="gradient_bound", cases=_bound_cases,
+        what="the bound ||delta_t|| (beta_W beta_f)^lag for each lag",
+        mistakes={
+            "frobenius": "you used the Frobenius norm of W (np.linalg.norm(W)); beta_W is the "
+                         "spectral norm, the largest singular value: np.linalg.norm(W, 2).",
+            "spectral_radius": "you used the largest |eigenvalue| of W; for a matrix that is not "
+                               "symmetric it can be far smaller than the spectral norm "
+                               "np.linalg.norm(W, 2), which is what bounds ||v W||.",
+            "no_beta_f": "your bound ignores beta_f: each step back multiplies by beta_W * beta_f.",
+            "off_by_one": "your exponent is one too large: at lag 0 the bound is ||delta_t|| itself.",
+            "max_entry": "you used the largest |entry| of W; beta_W is the spectral norm "
+                         "np.linalg.norm(W, 2).",
+        },
+    ),
+    Exercise(
+        "gradient_at_lag", target="gradient_at_lag", cases=_lag_cases, rtol=1e-3, atol=1e-5,
+        what="||dL/ds_(T-lag)|| for each sequence, shape (batch,)",
+        mistakes={
+            "off_by_one": "your gradient is one step too recent: lag 0 is s_T, the last state, "
+                          "and lag T is the initial state s_0.",
+            "from_start": "you counted the lag from the start of the sequence (s_lag); the lag "
+                          "counts back from the end: k = T - lag.",
+            "whole_batch_norm": "you returned one norm for the whole batch; return the norm of "
+                                "each sequence's gradient, shape (batch,) (norm over axis -1).",
+            "mean_loss": "your loss is the mean of s_T; use L = the sum of s_T over the batch "
+                         "and the units (tf.reduce_sum), so each sequence gets its own gradient.",
+        },
+    ),
+    Exercise(
+        "regime", target="gradient_regime", cases=_regime_cases,
+        what="-1 (must vanish), 0 (at the edge) or +1 (may explode) for each matrix",
+        mistakes={
+            "spectral_radius": "you compared the largest |eigenvalue| with 1; the bound uses the "
+                               "spectral norm np.linalg.norm(W, 2), which can exceed 1 when all "
+                               "eigenvalues are small.",
+            "frobenius": "you used the Frobenius norm; an orthogonal matrix has spectral norm 1 "
+                         "but Frobenius norm sqrt(units).",
+            "no_beta_f": "you compared beta_W alone with 1; compare beta_W * beta_f (the sigmoid "
+                         "has beta_f = 1/4).",
+        },
+    ),
+    Exercise(
+        "rescale", target="rescale_to_spectral_norm", cases=_rescale_cases,
+        what="W rescaled so that its spectral norm equals target",
+        mistakes={
+            "frobenius": "you divided by the Frobenius norm; divide by the spectral norm "
+                         "np.linalg.norm(W, 2).",
+            "spectral_radius": "you divided by the largest |eigenvalue|; divide by the spectral "
+                               "norm np.linalg.norm(W, 2).",
+            "max_entry": "you divided by the largest |entry|; divide by the spectral norm "
+                         "np.linalg.norm(W, 2).",
+        },
+    ),
+    Exercise(
+        "clip", target="clip_by_global_norm", cases=_clip_cases, call=_call_clip,
+        what="the list of clipped gradients",
+        mistakes={
+            "per_tensor": "you clipped each tensor by its own norm (what Keras' clipnorm does); "
+                          "use one global norm sqrt(sum of all squared entries) for all tensors.",
+            "by_value": "you clipped each entry to [-max_norm, max_norm]; that changes the "
+                        "direction of the gradient. Rescale all tensors by max_norm / global norm.",
+            "always_rescale": "you rescaled even when the global norm is below max_norm (small "
+                              "gradients got larger); only scale down, by min(1, max_norm / norm).",
+            "sum_of_norms": "your global norm is the sum of the tensors' norms; it is the square "
+                            "root of the sum of their squared norms.",
+        },
+    ),
+]
