@@ -1,6 +1,8 @@
 """Datasets and the windowing code taught in chapter 1 (``book/01_time_series.ipynb``).
 
-Chapter 1 writes each function out; later chapters import them from here.
+Chapter 1 writes each function out and shows that it equals the one here; later chapters import
+them from here. Bad input (a series too short for the window, a missing or malformed data file, a
+constant training series) raises a ``ValueError`` or ``FileNotFoundError`` that says what to fix.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -17,22 +20,49 @@ SUNSPOTS_SOURCE = (
 )
 
 
-def load_sunspots() -> tuple[np.ndarray, np.ndarray]:
+def _check_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) and not (
+            isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu"):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+
+
+def load_sunspots(path=None) -> tuple[np.ndarray, np.ndarray]:
     """Years and yearly sunspot numbers, 1700-2008 (309 values), from the CSV the package ships.
 
+    ``path`` reads another CSV with the same two columns, ``year`` and ``sunspots`` (e.g. a
+    longer record); by default the shipped file is read (its source: :data:`SUNSPOTS_SOURCE`).
+    Returns ``years`` (int) and ``values`` (float32), both of shape ``(time,)``.
     Taught in chapter 1.
     """
-    path = resources.files("rnnbook") / "data" / "sunspots.csv"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"The sunspot data file is missing from the installed package ({path}); "
-            "reinstall rnnbook (pip install -e .)."
-        )
+    if path is None:
+        path = resources.files("rnnbook") / "data" / "sunspots.csv"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"The sunspot data file is missing from the installed package ({path}); "
+                "reinstall rnnbook (pip install -e .)."
+            )
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no sunspot CSV at {path}: pass the path of a CSV with the "
+                                    "columns 'year' and 'sunspots', or no path for the shipped one")
     with path.open() as f:
-        rows = list(csv.DictReader(f))
-    years = np.array([int(r["year"]) for r in rows])
-    values = np.array([float(r["sunspots"]) for r in rows], dtype="float32")
-    return years, values
+        reader = csv.DictReader(f)
+        missing = {"year", "sunspots"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: the CSV needs the columns 'year' and 'sunspots'; "
+                             f"missing {sorted(missing)}")
+        years, values = [], []
+        for line, row in enumerate(reader, start=2):
+            try:
+                years.append(int(row["year"]))
+                values.append(float(row["sunspots"]))
+            except (TypeError, ValueError):
+                raise ValueError(f"{path}, line {line}: expected a year and a number, got "
+                                 f"{row['year']!r}, {row['sunspots']!r}") from None
+    if not years:
+        raise ValueError(f"{path} holds no data rows")
+    return np.array(years), np.array(values, dtype="float32")
 
 
 def make_windows(series, window: int, horizon: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -43,6 +73,8 @@ def make_windows(series, window: int, horizon: int = 1) -> tuple[np.ndarray, np.
     ``n = len(series) - window - horizon + 1``. Taught in chapter 1.
     """
     series = np.asarray(series)
+    _check_int("window", window)
+    _check_int("horizon", horizon)
     if series.ndim != 1:
         raise ValueError(f"make_windows wants a 1-D series, got shape {series.shape}")
     if window < 1 or horizon < 1:
@@ -60,12 +92,16 @@ def make_windows(series, window: int, horizon: int = 1) -> tuple[np.ndarray, np.
 def split_by_time(n: int, train: float = 0.7, val: float = 0.15) -> tuple[slice, slice, slice]:
     """Slices of ``range(n)`` for train, validation and test, in time order (never shuffled).
 
-    Taught in chapter 1.
+    Taught in chapter 1. Raises ``ValueError`` when the training or the test part would be empty.
     """
+    _check_int("n", n)
     if not (0 < train < 1 and 0 <= val < 1 and train + val < 1):
         raise ValueError(f"need 0 < train, 0 <= val and train + val < 1; got {train}, {val}")
     n_train = int(round(n * train))
     n_val = int(round(n * val))
+    if n_train < 1 or n - n_train - n_val < 1:
+        raise ValueError(f"{n} examples are too few to split into train={train}, val={val} and a "
+                         f"non-empty test part (train gets {n_train}, test {n - n_train - n_val})")
     return slice(0, n_train), slice(n_train, n_train + n_val), slice(n_train + n_val, n)
 
 
@@ -81,8 +117,17 @@ class Scaler:
 
     @classmethod
     def fit(cls, train_values) -> "Scaler":
+        """The mean and standard deviation (``ddof=0``) of the training values."""
         train_values = np.asarray(train_values, dtype="float64")
-        return cls(float(train_values.mean()), float(train_values.std()))
+        if train_values.size == 0:
+            raise ValueError("Scaler.fit needs at least one training value, got none")
+        if not np.all(np.isfinite(train_values)):
+            raise ValueError("Scaler.fit: the training values contain NaN or infinity")
+        std = float(train_values.std())
+        if std == 0.0:
+            raise ValueError("Scaler.fit: the training values are constant (std 0), so they "
+                             "cannot be standardised")
+        return cls(float(train_values.mean()), std)
 
     def transform(self, values) -> np.ndarray:
         return ((np.asarray(values) - self.mean) / self.std).astype("float32")
@@ -114,7 +159,14 @@ def sunspot_windows(window: int = 20, horizon: int = 1, train: float = 0.7, val:
 
 def synthetic_signal(n: int = 400, period: float = 25.0, noise: float = 0.1,
                      seed: int = 0) -> np.ndarray:
-    """A noisy sine with a slow trend: a series whose next value depends on the order of the past."""
+    """A noisy sine with a slow trend: a series whose next value depends on the order of the past.
+
+    ``x_t = sin(2 pi t / period) + 0.002 t + noise * N(0, 1)``, float32 of shape ``(n,)``, the same
+    for the same ``seed``. Taught in chapter 1.
+    """
+    _check_int("n", n)
+    if n < 1 or period <= 0 or noise < 0:
+        raise ValueError(f"need n >= 1, period > 0 and noise >= 0; got {n}, {period}, {noise}")
     rng = np.random.default_rng(seed)
     t = np.arange(n, dtype="float64")
     x = np.sin(2 * np.pi * t / period) + 0.002 * t + noise * rng.normal(size=n)
