@@ -116,7 +116,8 @@ class _Progress:
 
 def _alarm(seconds: float):
     def handler(signum, frame):
-        raise CellTimeout(f"cell ran longer than {seconds:g} s")
+        raise CellTimeout(f"ran longer than {seconds:g} s and was stopped (an endless loop, or "
+                          "waiting for input?)")
 
     signal.signal(signal.SIGALRM, handler)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -230,3 +230,23 @@ def test_cli_grades_unrunnable_files_without_a_sandbox_run(tmp_path):
         rows = list(csv.DictReader(f))
     assert {r["status"] for r in rows} == {"unreadable"} and len(rows) == 5
     assert (tmp_path / "out" / "g-feedback" / "02_rnn_broken.md").is_file()
+
+
+def test_csv_cells_never_start_a_formula():
+    rows = {"=cmd|' /C calc'!A0.ipynb": [dict(
+        submission="=cmd|' /C calc'!A0.ipynb", chapter="02_rnn", exercise="cell_step", points="0",
+        max_points="2", status="failed", feedback="@SUM(1+1)")]}
+    text = report.grades_csv(rows)
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["submission"].startswith("'=") and row["feedback"].startswith("'@")
+
+
+def test_scratch_is_removed_even_when_locked(tmp_path):
+    locked = tmp_path / "scratch" / "a" / "b"
+    locked.mkdir(parents=True)
+    (locked / "f").write_text("x")
+    os.symlink("/etc", tmp_path / "scratch" / "link")
+    os.chmod(tmp_path / "scratch" / "a", 0)
+    Sandbox.remove_scratch(tmp_path / "scratch")
+    assert not (tmp_path / "scratch").exists()
+    assert Path("/etc/passwd").exists()

@@ -26,10 +26,20 @@ from rnnbook.grade.grading import (ChapterKey, ExerciseGrade, GraderError, defau
                                    grade_result, load_key, whole_submission)
 from rnnbook.grade.results import ResultError, load_result, meta_list, short
 from rnnbook.grade.sandbox import Limits, Sandbox, SandboxUnavailable
-from rnnbook.grade.submissions import Submission, display_names, find_notebooks, prepare
+from rnnbook.grade.submissions import (Submission, display_names, find_notebooks, prepare,
+                                      read_submission)
 
 SIGNALS = {6: "SIGABRT (abort)", 9: "SIGKILL (killed -- out of memory?)", 11: "SIGSEGV (a crash)",
            7: "SIGBUS (a crash)", 8: "SIGFPE", 4: "SIGILL", 25: "SIGXFSZ (file too large)"}
+
+
+def _where(progress: str) -> str:
+    """ "cell 7" -> " in cell 7"; "exercise forward" -> " while running exercise forward"."""
+    if progress.startswith("cell "):
+        return f" in {progress}"
+    if progress.startswith("exercise "):
+        return f" while running {progress}"
+    return f" (at: {progress})" if progress and progress != "done" else ""
 
 
 def cores() -> int:
@@ -131,12 +141,16 @@ class Grader:
             if key is None:
                 return [ExerciseGrade("", 0.0, 0.0, status, short(message, 400), [message])], info
             return whole_submission(key.exercises, key.points, status, message), info
+        data, _, why = read_submission(sub.path)  # read again: not every notebook is kept in memory
+        if data is None:
+            return whole_submission(key.exercises, key.points, "unreadable", f"{sub.path.name}: {why}"), info
         scratch = Path(tempfile.mkdtemp(prefix="sub-", dir=workdir))
         try:
-            (scratch / "submission.ipynb").write_bytes(sub.data)
+            os.chmod(scratch, 0o755)
+            (scratch / "submission.ipynb").write_bytes(data)
             outcome = self.sandbox.run(scratch, sub.chapter, workdir / f"{scratch.name}.log")
             info["seconds"] = outcome.seconds
-            where = f" (it was at: {outcome.progress})" if outcome.progress else ""
+            where = _where(outcome.progress)
             if outcome.timed_out:
                 msg = (f"the notebook ran longer than the {self.limits.timeout:g} s allowed and was "
                        f"stopped{where}. Is there an endless loop, or a cell that waits for input? "
@@ -150,7 +164,7 @@ class Grader:
             info["cell_errors"] = [e for e in meta_list(meta, "cell_errors") if isinstance(e, dict)]
             return grade_result(key, results, meta), info
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            self.sandbox.remove_scratch(scratch)
             try:
                 (workdir / f"{scratch.name}.log").unlink()
             except OSError:
@@ -160,17 +174,18 @@ class Grader:
         rc = outcome.returncode
         if rc is not None and rc > 128 and rc - 128 in SIGNALS:
             how = f"was killed by {SIGNALS[rc - 128]}"
-        elif rc == 0:
-            how = f"ended without returning valid outputs ({why})"
+        elif rc is not None and rc > 128:
+            how = f"was killed by signal {rc - 128}"
         else:
-            how = f"exited with code {rc}"
+            how = f"exited (code {rc})"
         mem = self.limits.memory_mb
         tail = outcome.log_tail.lower()
-        hint = ("Did a cell call os._exit() / sys.exit() at top level, crash the interpreter, or run "
-                f"out of memory (the limit is {mem} MB)? Run it with Restart & Run All.")
+        hint = ("Did a cell call os._exit() or exit the interpreter, crash it, or run out of memory "
+                f"(the limit is {mem} MB)? Run the notebook with Restart & Run All.")
         if "memoryerror" in tail or "bad_alloc" in tail or "resource exhausted" in tail:
             hint = f"It ran out of memory (the limit is {mem} MB): are you building a huge array?"
-        return f"the notebook's process {how}{where} before it returned any outputs. {hint}"
+        detail = "" if why == "no result file was written" else f" ({why})"
+        return f"the notebook's process {how}{where} without returning any outputs{detail}. {hint}"
 
     # -- the batch -----------------------------------------------------------------------------
     def run(self) -> int:

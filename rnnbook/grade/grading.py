@@ -143,14 +143,13 @@ def grade_result(key: ChapterKey, results: dict, meta: dict) -> list[ExerciseGra
         if name in missing:
             msg = (f"`{ex.target}` is not defined in the notebook: was its cell deleted, the "
                    "function renamed, or did its cell fail before the `def`?" + cell_note)
-            grades.append(ExerciseGrade(name, 0.0, max_points, "missing", short(msg, 400), [msg],
-                                        0, len(cases)))
+            grades.append(ExerciseGrade(name, 0.0, max_points, "missing", short(msg, 400), [msg]))
             continue
         ex_errors = errors.get(name, {}) if isinstance(errors.get(name, {}), dict) else {}
         if name in not_implemented and not results.get(name):
             msg = (f"`{ex.target}` is not written yet: it still raises NotImplementedError. Replace "
                    "the `raise NotImplementedError(...)` line with your code.")
-            grades.append(ExerciseGrade(name, 0.0, max_points, "missing", msg, [msg], 0, len(cases)))
+            grades.append(ExerciseGrade(name, 0.0, max_points, "missing", msg, [msg]))
             continue
         outputs = {}
         for case in cases:

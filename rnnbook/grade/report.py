@@ -66,8 +66,15 @@ def grades_csv(rows_by_submission: "OrderedDict[str, list[dict]]") -> str:
     writer.writeheader()
     for rows in rows_by_submission.values():
         for row in rows:
-            writer.writerow({k: row[k] for k in COLUMNS})
+            writer.writerow({k: _no_formula(row[k]) for k in COLUMNS})
     return buf.getvalue()
+
+
+def _no_formula(value) -> str:
+    """Student-controlled text (a file name, an exception message) must not start a spreadsheet
+    formula when the CSV is opened in Excel or LibreOffice."""
+    value = str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def fmt_points(x: float) -> str:

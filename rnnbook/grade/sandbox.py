@@ -241,12 +241,28 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 timed_out = True
             finally:
-                self._kill_group(proc)
+                # Sandboxed, the PID namespace died with the runner; only a hung (or interrupted)
+                # run needs killing. Unsandboxed, leftovers of the group are killed too.
+                if proc.returncode is None or not self.sandboxed:
+                    self._kill_group(proc)
                 with self._lock:
                     self._live.pop(proc.pid, None)
         seconds = time.monotonic() - start
         return RunOutcome(None if timed_out else proc.returncode, timed_out, seconds,
                           _tail(log_path), _read_small(scratch / ".progress"))
+
+    @staticmethod
+    def remove_scratch(path: Path) -> None:
+        """Delete a scratch folder, even one whose permissions the student's code changed."""
+        for root, dirs, _ in os.walk(path):
+            for d in dirs:
+                p = os.path.join(root, d)
+                if not os.path.islink(p):
+                    try:
+                        os.chmod(p, 0o700)
+                    except OSError:
+                        pass
+        shutil.rmtree(path, ignore_errors=True)
 
     @staticmethod
     def _kill_group(proc: subprocess.Popen) -> None:

@@ -27,7 +27,6 @@ class Submission:
     path: Path
     name: str  # how the CSV and the reports name it (unique within a run)
     chapter: str | None = None
-    data: bytes | None = None  # the notebook's bytes, read once (None when unreadable)
     status: str | None = None  # set when the notebook will not be run: unreadable or error
     problem: str = ""  # the message for that status
     notes: list = field(default_factory=list)  # things worth telling the student
@@ -128,7 +127,6 @@ def prepare(path: Path, name: str, forced: str | None = None) -> Submission:
         sub.status, sub.problem = "unreadable", f"{path.name}: {why}"
         sub.chapter = forced or from_name
         return sub
-    sub.data = data
     from_meta = metadata_chapter(nb)
     if forced:
         sub.chapter = forced
