@@ -77,6 +77,28 @@ def _forget_bias_cases(rng):
     return {k: (np.int64(s), np.float64(p)) for k, (s, p) in pairs.items()}
 
 
+def _cell_step_diagnose(args, got, expected):
+    if len(got) != 2 or any(np.shape(g) != np.shape(e) for g, e in zip(got, expected)):
+        return None
+    h_ok = np.allclose(got[0], expected[0], rtol=1e-4, atol=1e-5)
+    c_ok = np.allclose(got[1], expected[1], rtol=1e-4, atol=1e-5)
+    if c_ok and not h_ok:
+        return "your cell state c_t is right but h_t is not: h_t = o * tanh(c_t), o the output gate."
+    if h_ok and not c_ok:
+        return "your h_t is right but the c_t you return is not: return the new cell state."
+    if np.allclose(got[0], expected[1], atol=1e-5) and np.allclose(got[1], expected[0], atol=1e-5):
+        return "you returned (c_t, h_t): return the pair in the order (h_t, c_t)."
+    return None
+
+
+def _temperature_diagnose(args, got, expected):
+    (g,), (e,) = got, expected
+    if g.shape == e.shape and not np.allclose(np.asarray(g, "float64").sum(axis=-1), 1, atol=1e-4):
+        return ("your rows do not each sum to 1: normalise every row over the vocabulary "
+                "(sum over axis=-1 with keepdims=True).")
+    return None
+
+
 EXERCISES = [
     Exercise(
         "split_gates", target="split_gates", cases=_split_cases,
@@ -92,7 +114,7 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "cell_step", target="lstm_cell_step", cases=_cell_step_cases,
+        "cell_step", target="lstm_cell_step", cases=_cell_step_cases, diagnose=_cell_step_diagnose,
         what="(h_t, c_t), each of shape (batch, units)",
         mistakes={
             "order_ifoc": "your gates are taken in the order i, f, o, c: Keras packs i, f, c, o.",
@@ -118,6 +140,7 @@ EXERCISES = [
     ),
     Exercise(
         "temperature", target="softmax_with_temperature", cases=_temperature_cases,
+        diagnose=_temperature_diagnose,
         what="probabilities of shape (batch, vocab), each row summing to 1",
         mistakes={
             "times_T": "you multiplied the logits by the temperature: divide them by it "
