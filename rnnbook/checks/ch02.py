@@ -101,6 +101,8 @@ EXERCISES = [
             "no_bias": "you left out the bias: one per unit.",
             "no_recurrent": "you left out the recurrent matrix W (units x units).",
             "swapped": "you counted features x features instead of units x units for W.",
+            "two_biases": "you counted two bias vectors (PyTorch's nn.RNN has b_ih and b_hh); "
+                          "keras.layers.SimpleRNN has one bias of `units` numbers.",
         },
     ),
     Exercise(
@@ -119,6 +121,10 @@ EXERCISES = [
         mistakes={
             "last_only": "you returned only the last state: set return_sequences=True.",
             "go_backwards": "you set go_backwards=True: this reads the sequence from the end.",
+            "transposed_W": "your states match a layer given W.T as its recurrent_kernel -- pass "
+                            "the weights as set_weights([U, W, b]), without transposing.",
+            "no_bias": "your states match the reference without the bias b: keep use_bias=True "
+                       "and pass b as the third weight.",
         },
     ),
 ]

@@ -63,6 +63,7 @@ MISTAKES = {
         "no_bias": lambda f, u: u * (f + u),
         "no_recurrent": lambda f, u: u * (f + 1),
         "swapped": lambda f, u: u * f + f * f + u,
+        "two_biases": lambda f, u: u * (f + u + 2),
     },
     "readout": {
         "first_not_last": lambda *a: (_readout(*a), _readout(*a)[:, 0]),
@@ -72,5 +73,7 @@ MISTAKES = {
     "keras_forward": {
         "last_only": lambda x, U, W, b: _forward(x, np.zeros((x.shape[0], U.shape[1]), "float32"), U, W, b)[:, -1],
         "go_backwards": lambda x, U, W, b: _forward(x, np.zeros((x.shape[0], U.shape[1]), "float32"), U, W, b, reverse=True),
+        "transposed_W": lambda x, U, W, b: _forward(x, np.zeros((x.shape[0], U.shape[1]), "float32"), U, W.T, b),
+        "no_bias": lambda x, U, W, b: _forward(x, np.zeros((x.shape[0], U.shape[1]), "float32"), U, W, b, bias=False),
     },
 }
