@@ -26,6 +26,8 @@ from pathlib import Path
 
 import nbformat
 
+# jupyter-book 1.x has no `python -m jupyter_book`; call its CLI through this interpreter.
+JUPYTER_BOOK = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {"notebook": 60.0, "tests": 600.0, "build_cached": 30.0}
 
@@ -73,7 +75,7 @@ def time_notebooks(paths: list[Path]) -> tuple[list[dict], dict]:
 
 def time_build() -> dict:
     out = Path(tempfile.mkdtemp(prefix="rnnbook-bench-build-"))
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "-W", "-n", "--keep-going",
+    cmd = JUPYTER_BOOK + ["build", str(ROOT), "-W", "-n", "--keep-going",
            "--path-output", str(out)]
     result = {}
     try:

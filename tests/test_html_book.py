@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from helpers import ROOT
+from rnnbook.bench import JUPYTER_BOOK
 from rnnbook.exercises import repository_url
 
 HTML = ROOT / "_build" / "html"
@@ -40,7 +41,7 @@ def toc_pages() -> list[str]:
 @pytest.fixture(scope="module")
 def built_book():
     """Build the book with the README's command (warnings are errors)."""
-    proc = subprocess.run([sys.executable, "-m", "jupyter_book", "build", ".", "-W", "-n",
+    proc = subprocess.run(JUPYTER_BOOK + ["build", ".", "-W", "-n",
                            "--keep-going"], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         (ROOT / "_build").mkdir(exist_ok=True)
