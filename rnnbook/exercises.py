@@ -2,7 +2,8 @@
 
 ``python -m rnnbook.exercises`` writes ``exercises/NN_topic.ipynb`` for every
 ``solutions/NN_topic.ipynb`` and stamps the Colab set-up cell into ``book/`` and ``solutions/``;
-``python -m rnnbook.exercises --check`` changes nothing and exits 1, naming each stale file.
+``python -m rnnbook.exercises --check`` changes nothing and exits 1, naming each stale file. Name
+chapter stems (``python -m rnnbook.exercises 02_rnn``) to touch only those chapters.
 
 In a solution notebook:
 
@@ -146,17 +147,21 @@ def render(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def planned(root: Path = ROOT) -> dict[Path, str]:
-    """Every file the generator owns, with the text it should have."""
+def planned(root: Path = ROOT, chapters: list[str] | None = None) -> dict[Path, str]:
+    """Every file the generator owns (or only those of ``chapters``), with the text it should have."""
     repository = repository_url(root / "_config.yml")
     files = {}
     for folder in ("book", "solutions"):
         for path in sorted((root / folder).glob("[0-9][0-9]_*.ipynb")):
+            if chapters and path.stem not in chapters:
+                continue
             nb = read_notebook(path)
             stamp_setup(nb, repository)
             clean_metadata(nb)
             files[path] = render(nb)
     for path in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")):
+        if chapters and path.stem not in chapters:
+            continue
         chapter = path.stem
         rel = path.relative_to(root)
         nb = make_exercise(read_notebook(path), chapter, repository, str(rel))
@@ -164,9 +169,9 @@ def planned(root: Path = ROOT) -> dict[Path, str]:
     return files
 
 
-def stale(root: Path = ROOT) -> list[str]:
+def stale(root: Path = ROOT, chapters: list[str] | None = None) -> list[str]:
     """Files that ``python -m rnnbook.exercises`` would change, create or delete."""
-    files = planned(root)
+    files = planned(root, chapters)
     problems = []
     for path, text in files.items():
         if not path.exists():
@@ -174,6 +179,8 @@ def stale(root: Path = ROOT) -> list[str]:
         elif path.read_text() != text:
             problems.append(f"{path.relative_to(root)} is out of date")
     for path in sorted((root / "exercises").glob("*.ipynb")):
+        if chapters and path.stem not in chapters:
+            continue
         if path not in files:
             problems.append(f"{path.relative_to(root)} has no solution notebook")
     return problems
@@ -181,12 +188,13 @@ def stale(root: Path = ROOT) -> list[str]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="Generate exercises/ from solutions/.")
+    p.add_argument("chapters", nargs="*", help="only these chapter stems (default: all)")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
     p.add_argument("--root", type=Path, default=ROOT)
     args = p.parse_args(argv)
     try:
         if args.check:
-            problems = stale(args.root)
+            problems = stale(args.root, args.chapters)
             for line in problems:
                 print(line, file=sys.stderr)
             if problems:
@@ -194,7 +202,7 @@ def main(argv=None) -> int:
                 return 1
             print("exercises/ is in sync with solutions/")
             return 0
-        for path, text in planned(args.root).items():
+        for path, text in planned(args.root, args.chapters).items():
             if not path.exists() or path.read_text() != text:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text)

@@ -119,3 +119,16 @@ def test_a_broken_solution_notebook_is_a_clear_error_and_writes_nothing(course_c
     assert gen.main(["--root", str(course_copy)]) == 2
     assert "solutions/02_rnn.ipynb is not a readable notebook" in capsys.readouterr().err
     assert (course_copy / "exercises" / "02_rnn.ipynb").read_text() == before
+
+
+def test_naming_a_chapter_touches_only_that_chapter(course_copy, capsys):
+    for stem in ("02_rnn", "01_time_series"):
+        path = course_copy / "solutions" / f"{stem}.ipynb"
+        if path.exists():
+            nb = nbformat.read(path, as_version=4)
+            nb.cells[1].source += "\n\nOne more sentence."
+            nbformat.write(nb, path)
+    assert gen.main(["--root", str(course_copy), "02_rnn"]) == 0
+    assert gen.main(["--check", "--root", str(course_copy), "02_rnn"]) == 0
+    if (course_copy / "solutions" / "01_time_series.ipynb").exists():
+        assert gen.main(["--check", "--root", str(course_copy)]) == 1
