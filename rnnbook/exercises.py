@@ -103,11 +103,12 @@ def stamp_setup(nb, repository: str) -> None:
     nb.cells.insert(0, cell)
 
 
-EDITOR_METADATA = ("jupytext", "lines_to_next_cell", "collapsed", "scrolled", "ExecuteTime")
+EDITOR_METADATA = ("jupytext", "lines_to_next_cell", "collapsed", "scrolled", "ExecuteTime",
+                   "execution")  # "execution": nbclient's per-cell timestamps
 
 
 def clean_metadata(nb) -> None:
-    """Drop editor-specific metadata (jupytext, collapsed, timings) that would only make noise."""
+    """Drop editor metadata (jupytext, collapsed) and execution timestamps: noise in a diff."""
     for key in EDITOR_METADATA:
         nb.metadata.pop(key, None)
         for cell in nb.cells:

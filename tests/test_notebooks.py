@@ -126,3 +126,12 @@ def test_every_widget_has_a_static_figure_beside_it(path):
         text = " ".join(c.source for c in near if c.cell_type == "markdown").lower()
         assert "widget" in text or "slider" in text, (
             f"cell {i}: say in the text what the widget lets the reader explore")
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_no_execution_timestamps_or_editor_metadata(path):
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        for key in ("execution", "ExecuteTime", "jupytext"):
+            assert key not in cell.metadata, f"cell {i} stores {key!r} metadata (timestamps/noise)"
+    assert "widgets" not in nb.metadata, "stored widget state is machine-specific noise"
