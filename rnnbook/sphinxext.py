@@ -1,9 +1,13 @@
-"""Sphinx extension for the book build: serve MathJax 3 from the book itself, not from a CDN.
+"""Sphinx extension for the book build: MathJax served from the book itself, and a clean console.
 
 The HTML book must typeset its math offline (and in CI, which has no internet). The
 ``django-static-mathjax`` package (in requirements.txt, no dependencies) ships MathJax 3.2; this
 extension copies the files the pages load into ``_static/mathjax/`` and points Sphinx at them.
 Listed in ``_config.yml`` under ``sphinx: extra_extensions``.
+
+It also drops script tags that a page would include twice: with Jupyter Book 1.0.4 the inline
+``const THEBE_JS_URL = ...`` snippet of sphinx-thebe lands twice on every page, and the second
+copy throws "Identifier 'THEBE_JS_URL' has already been declared" in the reader's console.
 """
 
 from __future__ import annotations
@@ -48,7 +52,22 @@ def _use_local_mathjax(app, config) -> None:
     config.mathjax_path = "mathjax/tex-mml-chtml.js"  # relative to _static
 
 
+def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        filename = getattr(script, "filename", script) or ""  # None and "" both mean inline
+        key = (str(filename), repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
 def setup(app):
+    app.connect("html-page-context", _drop_duplicate_scripts)
     app.connect("config-inited", _use_local_mathjax)
     app.connect("builder-inited", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
