@@ -51,6 +51,28 @@ def _call_irnn_layer(fn, args):
     return recurrent, bias, output, spread
 
 
+def _diagnose_irnn_layer(args, got, expected):
+    """Name the part of the layer that is off when no stored mistake explains the output."""
+    if len(got) != 4:
+        return None
+    recurrent, bias, output, spread = got
+    scale = float(args[1])
+    if recurrent.shape == expected[0].shape and not np.allclose(recurrent, expected[0], atol=1e-6):
+        return (f"your recurrent kernel is not {scale:g} * I: use "
+                "keras.initializers.Identity(gain=scale) as the recurrent_initializer.")
+    if bias.shape == expected[1].shape and np.abs(bias).max() > 0:
+        return "your bias does not start at zero: keep the default bias_initializer=\"zeros\"."
+    if output.ndim != 3:
+        return "your layer does not return every step: set return_sequences=True."
+    if output.shape == expected[2].shape and output.min() < 0:
+        return "your layer outputs negative values, which ReLU units cannot: activation=\"relu\"."
+    if spread.shape == () and float(spread) != float(expected[3]):
+        return (f"the spread of your input kernel is {float(spread):g} x input_std, not 1: draw it "
+                "with keras.initializers.RandomNormal(stddev=input_std) (not truncated, not "
+                "uniform).")
+    return None
+
+
 # ---- 9.2: adding-problem data ------------------------------------------------------------------
 
 def _adding_cases(rng):
@@ -129,6 +151,7 @@ def _jacobian_cases(rng):
 EXERCISES = [
     Exercise(
         "irnn_layer", target="irnn_layer", cases=_irnn_layer_cases, call=_call_irnn_layer,
+        diagnose=_diagnose_irnn_layer,
         what="(recurrent kernel, bias, output on x with kernel U, spread of the input kernel)",
         mistakes={
             "tanh": "your layer uses tanh (SimpleRNN's default activation): an IRNN has ReLU "
