@@ -41,7 +41,8 @@ from rnnbook.grade.cli import main
 try:
     code = main(sys.argv[1:])
 finally:
-    print("BENCH " + json.dumps({"maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}),
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    print("BENCH " + json.dumps({"maxrss_kb": me.ru_maxrss, "cpu_s": me.ru_utime + me.ru_stime}),
           file=sys.stderr)
 raise SystemExit(code)
 """
@@ -59,6 +60,26 @@ def make_submissions(folder: Path, n: int) -> dict:
         (subs / name).write_bytes((source / kind).read_bytes())
         kinds[name] = kind
     return kinds
+
+
+def cpu_of_one_run(notebook: Path, folder: Path) -> float:
+    """CPU seconds (user + system) of one runner process on ``notebook``, as the grader starts it
+    but without the sandbox (bwrap's PID namespace hides its children's CPU time from rusage)."""
+    import resource
+
+    from rnnbook.grade.sandbox import Limits, runner_args, sandbox_env
+
+    work = folder / "_cpu"
+    work.mkdir()
+    (work / "submission.ipynb").write_bytes(notebook.read_bytes())
+    env = {**sandbox_env(Limits()), "HOME": str(work), "TMPDIR": str(work),
+           "MPLCONFIGDIR": str(work), "IPYTHONDIR": str(work), "XDG_CACHE_HOME": str(work),
+           "KERAS_HOME": str(work)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(runner_args(Limits(), "02_rnn", str(work)), cwd=work, env=env, check=True,
+                   capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main(argv=None) -> int:
@@ -101,6 +122,11 @@ def main(argv=None) -> int:
     print(f"wall time:              {wall:.1f} s ({wall / 60:.2f} min; floor: 10 min)")
     print(f"throughput:             {args.n / wall * 60:.1f} submissions/minute")
     print(f"grader peak RSS:        {bench['maxrss_kb'] / 1024:.0f} MB (floor: 1024 MB)")
+    cpu = cpu_of_one_run(folder / "_corpus" / "solved.ipynb", folder)
+    cores = os.cpu_count() or 1
+    print(f"CPU time:               grader {bench['cpu_s']:.1f} s in all; one solved submission "
+          f"{cpu:.1f} s -> about {args.n * cpu / cores / 60:.1f} min for {args.n} on an otherwise "
+          f"idle machine with {cores} cores")
     print(f"machine:                {os.cpu_count()} cores; load average {load_before[0]:.1f} "
           f"before, {load_after[0]:.1f} after (other work on the machine slows this down)")
     if args.keep:
