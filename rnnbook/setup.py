@@ -64,7 +64,10 @@ def start(seed: int = 0, large: bool | None = None) -> Settings:
     """
     quiet_tensorflow()
     import keras
+    import tensorflow as tf
 
+    # Python-side TensorFlow warnings (e.g. "retracing") are not covered by TF_CPP_MIN_LOG_LEVEL.
+    tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(seed)
     name = gpu_name()
     device = "CPU" if name is None else f"GPU ({name})"
