@@ -41,9 +41,11 @@ def glued_speeds(nb) -> dict:
     found = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name", "")
+            scrapbook = out.get("metadata", {}).get("scrapbook", {})
+            name = scrapbook.get("name", "")
             if name.startswith("speed_"):
-                text = out.get("data", {}).get("text/plain", "")
+                prefix = scrapbook.get("mime_prefix", "")
+                text = out.get("data", {}).get(f"{prefix}text/plain", "")
                 try:
                     found[name] = float(text)
                 except ValueError:
