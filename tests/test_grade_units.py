@@ -151,6 +151,9 @@ def test_sandbox_binds_nothing_of_the_repository_but_the_package():
     assert "--share-net" not in cmd
     writable = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--bind"]
     assert writable == ["/tmp/scratch"]
+    # a checkout under /tmp (CI's fresh clone may be there) must not be hidden by the new /tmp
+    fresh_tmp = next(i for i, a in enumerate(cmd) if a == "--tmpfs" and cmd[i + 1] == "/tmp")
+    assert fresh_tmp < cmd.index("--ro-bind")
 
 
 def test_check_hidden_refuses_a_bind_that_shows_the_solutions():

@@ -135,6 +135,12 @@ def bwrap_prefix(scratch: Path, limits: Limits, secret: list[Path]) -> list[str]
     args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    # The fresh /dev, /proc and /tmp come first, so that the read-only binds below are mounted on
+    # top of them: a checkout or a Python installation under /tmp (CI's fresh clone may live
+    # there) stays visible instead of being hidden by the new, empty /tmp.
+    tmp_bytes = str(limits.tmp_mb * 2**20)
+    args += ["--dev", "/dev", "--size", tmp_bytes, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+             "--proc", "/proc", "--size", tmp_bytes, "--tmpfs", "/tmp"]
     for b in binds:
         args += ["--ro-bind", str(b), str(b)]
     for link in ("bin", "lib", "lib64", "sbin"):  # merged /usr: these are links on Debian 12
@@ -145,10 +151,7 @@ def bwrap_prefix(scratch: Path, limits: Limits, secret: list[Path]) -> list[str]
             args += ["--ro-bind", str(host), f"/{link}"]
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    tmp_bytes = str(limits.tmp_mb * 2**20)
-    args += ["--dev", "/dev", "--size", tmp_bytes, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-             "--proc", "/proc", "--size", tmp_bytes, "--tmpfs", "/tmp",
-             "--bind", str(scratch), SANDBOX_HOME, "--chdir", SANDBOX_HOME, "--clearenv"]
+    args += ["--bind", str(scratch), SANDBOX_HOME, "--chdir", SANDBOX_HOME, "--clearenv"]
     for key, value in sandbox_env(limits).items():
         args += ["--setenv", key, value]
     return args + ["--"]
