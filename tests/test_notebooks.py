@@ -135,3 +135,11 @@ def test_no_execution_timestamps_or_editor_metadata(path):
         for key in ("execution", "ExecuteTime", "jupytext"):
             assert key not in cell.metadata, f"cell {i} stores {key!r} metadata (timestamps/noise)"
     assert "widgets" not in nb.metadata, "stored widget state is machine-specific noise"
+
+
+@pytest.mark.parametrize("path", BOOK, ids=ids(BOOK))
+def test_the_cpu_gpu_switch_is_visible(path):
+    """A reader can flip the size of the settings by hand, in the chapter's imports cell."""
+    nb = nbformat.read(path, as_version=4)
+    assert any(re.search(r"settings = start\(seed=\d+, large=None\)", c.source)
+               for c in nb.cells if c.cell_type == "code")
