@@ -171,3 +171,64 @@ def synthetic_signal(n: int = 400, period: float = 25.0, noise: float = 0.1,
     t = np.arange(n, dtype="float64")
     x = np.sin(2 * np.pi * t / period) + 0.002 * t + noise * rng.normal(size=n)
     return x.astype("float32")
+
+
+# ---- downloads (the large settings, on Colab) -------------------------------------------------
+
+#: The real datasets the large settings download: URL and SHA-256 of each file.
+DOWNLOADS = {
+    "mnist": {
+        "fname": "mnist.npz",
+        "url": "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+        "sha256": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+    },
+    "tiny_shakespeare": {
+        "fname": "tinyshakespeare.txt",
+        "url": "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
+               "tinyshakespeare/input.txt",
+        "sha256": "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+    },
+}
+#: A JSON file ``{name: {"url": ..., "sha256": ...}}`` that replaces entries of
+#: :data:`DOWNLOADS` -- local stand-ins (``file://`` URLs) for tests of the large path.
+DOWNLOADS_ENV = "RNNBOOK_DOWNLOADS"
+
+
+def download_entry(name: str) -> dict:
+    """The URL, file name and hash to download ``name`` from (with any local override)."""
+    import json
+    import os
+
+    if name not in DOWNLOADS:
+        raise KeyError(f"unknown download {name!r}; known: {', '.join(DOWNLOADS)}")
+    entry = dict(DOWNLOADS[name])
+    override = os.environ.get(DOWNLOADS_ENV)
+    if override:
+        try:
+            with open(override, encoding="utf-8") as f:
+                entry.update(json.load(f).get(name, {}))
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{DOWNLOADS_ENV}={override} is not a readable JSON file "
+                             f"of download overrides: {err}") from None
+    return entry
+
+
+def download(name: str, cache_dir: str | None = None) -> str:
+    """Download a dataset file once (``keras.utils.get_file``), check its SHA-256, return its path.
+
+    Needs the network (or a ``file://`` override, see :data:`DOWNLOADS_ENV`); a file whose hash
+    differs raises a ``ValueError`` instead of being used.
+    """
+    import keras
+
+    entry = download_entry(name)
+    return keras.utils.get_file(entry["fname"], entry["url"], file_hash=entry["sha256"],
+                                hash_algorithm="sha256", cache_dir=cache_dir)
+
+
+def load_mnist(cache_dir: str | None = None):
+    """MNIST as ``(train_images, train_labels), (test_images, test_labels)`` (uint8 images of
+    shape ``(n, 28, 28)``), downloaded and hash-checked like ``keras.datasets.mnist``.
+    Used by chapter 9's large settings."""
+    with np.load(download("mnist", cache_dir), allow_pickle=False) as f:
+        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])

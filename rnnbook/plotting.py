@@ -31,6 +31,10 @@ def use_course_style() -> None:
     matplotlib.rcParams["figure.dpi"] = 100
     matplotlib.rcParams["axes.grid"] = True
     matplotlib.rcParams["grid.alpha"] = 0.3
+    # An opaque white background: black text stays legible in the book's dark mode.
+    matplotlib.rcParams["figure.facecolor"] = "white"
+    matplotlib.rcParams["savefig.facecolor"] = "white"
+    matplotlib.rcParams["savefig.transparent"] = False
 
 
 def labelled_axes(xlabel: str, ylabel: str, title: str | None = None, *, ax=None, **subplots):

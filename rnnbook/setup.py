@@ -13,6 +13,14 @@ import warnings
 from dataclasses import dataclass
 
 QUIET_TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+#: ``RNNBOOK_SMOKE=1`` runs a notebook's *large* code path (the branches, loaders and shapes a GPU
+#: takes) with a handful of steps and tiny data, so that a CPU can test the GPU path quickly.
+SMOKE_ENV = "RNNBOOK_SMOKE"
+
+
+def smoke_mode() -> bool:
+    """True when ``RNNBOOK_SMOKE`` is set to a true value (``1``, ``true``, ``yes``)."""
+    return os.environ.get(SMOKE_ENV, "").strip().lower() in {"1", "true", "yes"}
 
 
 def quiet_tensorflow() -> None:
@@ -35,14 +43,23 @@ class Settings:
     device: str
     large: bool
     seed: int
+    smoke: bool = False
 
-    def pick(self, small, large):
-        """Return ``large`` on the large settings (a GPU by default), ``small`` otherwise."""
+    def pick(self, small, large, smoke=None):
+        """Return ``large`` on the large settings (a GPU by default), ``small`` otherwise.
+
+        In smoke mode (``RNNBOOK_SMOKE=1``, a test of the large path on a CPU) the large
+        settings are on, and ``smoke`` -- when given -- replaces ``large``: pass it for the
+        sizes that cost time (epochs, steps, samples, seeds), not for shapes or branches.
+        """
+        if self.smoke and smoke is not None:
+            return smoke
         return large if self.large else small
 
     def __repr__(self) -> str:
         size = "large" if self.large else "small"
-        return f"Settings(device={self.device!r}, settings={size!r}, seed={self.seed})"
+        extra = ", smoke=True" if self.smoke else ""
+        return f"Settings(device={self.device!r}, settings={size!r}, seed={self.seed}{extra})"
 
 
 def gpu_name() -> str | None:
@@ -60,7 +77,8 @@ def start(seed: int = 0, large: bool | None = None) -> Settings:
     """Silence TensorFlow, seed Python, NumPy and TensorFlow, and choose the settings size.
 
     ``large=None`` picks the large settings when a GPU is present (Colab with a GPU runtime) and
-    the small ones on a CPU; pass ``True`` or ``False`` to force either.
+    the small ones on a CPU; pass ``True`` or ``False`` to force either. With ``RNNBOOK_SMOKE=1``
+    in the environment the large settings are forced, in smoke mode (see :meth:`Settings.pick`).
     """
     quiet_tensorflow()
     import keras
@@ -71,5 +89,8 @@ def start(seed: int = 0, large: bool | None = None) -> Settings:
     keras.utils.set_random_seed(seed)
     name = gpu_name()
     device = "CPU" if name is None else f"GPU ({name})"
+    smoke = smoke_mode()
+    if smoke:
+        large = True
     return Settings(device=device, large=(name is not None) if large is None else bool(large),
-                    seed=seed)
+                    seed=seed, smoke=smoke)

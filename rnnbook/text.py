@@ -17,12 +17,12 @@ from importlib import resources
 
 import numpy as np
 
-TINY_SHAKESPEARE_URL = (
-    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
-)
-#: SHA-256 of the full file, as published in TensorFlow Datasets' checksum list
-#: (``tensorflow_datasets/url_checksums/tiny_shakespeare.txt``: URL, size 1115394, this hash).
-TINY_SHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+from rnnbook.data import DOWNLOADS, download, download_entry
+
+#: URL and SHA-256 of the full corpus (also in :data:`rnnbook.data.DOWNLOADS`), as published in
+#: TensorFlow Datasets' checksum list (``tensorflow_datasets/url_checksums/tiny_shakespeare.txt``).
+TINY_SHAKESPEARE_URL = DOWNLOADS["tiny_shakespeare"]["url"]
+TINY_SHAKESPEARE_SHA256 = DOWNLOADS["tiny_shakespeare"]["sha256"]
 TINY_SHAKESPEARE_CHARS = 1_115_394
 EXCERPT_FILE = "shakespeare_excerpt.txt"
 EXCERPT_CHARS = 63_889
@@ -59,24 +59,22 @@ def load_excerpt() -> str:
     return text
 
 
-def download_tiny_shakespeare(cache_dir: str | None = None) -> str:
-    """Download the full corpus (needs the network) and check its SHA-256 and length.
+def download_tiny_shakespeare(cache_dir: str | None = None) -> Corpus:
+    """Download the full corpus (needs the network) and check its SHA-256.
 
     ``keras.utils.get_file`` caches the file (in ``~/.keras/datasets`` by default) and raises a
     ``ValueError`` when the downloaded file's hash differs from :data:`TINY_SHAKESPEARE_SHA256`.
-    Taught in chapter 7.
+    A local stand-in (``RNNBOOK_DOWNLOADS``, for tests of the large settings) is named as such
+    in the corpus's ``source``. Taught in chapter 7.
     """
-    import keras
-
-    path = keras.utils.get_file(
-        "tinyshakespeare.txt", TINY_SHAKESPEARE_URL,
-        file_hash=TINY_SHAKESPEARE_SHA256, hash_algorithm="sha256", cache_dir=cache_dir,
-    )
+    path = download("tiny_shakespeare", cache_dir)
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    if len(text) != TINY_SHAKESPEARE_CHARS:
-        raise ValueError(f"expected {TINY_SHAKESPEARE_CHARS:,} characters, got {len(text):,}")
-    return text
+    entry = download_entry("tiny_shakespeare")
+    if entry["sha256"] == TINY_SHAKESPEARE_SHA256:
+        return Corpus(text, FULL_SOURCE)
+    return Corpus(text, f"a local stand-in for tiny Shakespeare ({len(text):,} characters, "
+                        "hash-checked), not the real corpus")
 
 
 def load_shakespeare(online: bool = False) -> Corpus:
@@ -86,7 +84,7 @@ def load_shakespeare(online: bool = False) -> Corpus:
     notebook never claims to have used the full corpus when it did not.
     """
     if online:
-        return Corpus(download_tiny_shakespeare(), FULL_SOURCE)
+        return download_tiny_shakespeare()
     return Corpus(load_excerpt(), EXCERPT_SOURCE)
 
 

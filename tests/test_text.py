@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -32,25 +33,33 @@ def _serve(tmp_path, content: str):
     return src.as_uri(), hashlib.sha256(content.encode()).hexdigest()
 
 
-def test_download_checks_the_hash_and_the_length(tmp_path, monkeypatch):
+def _override(tmp_path, monkeypatch, url, sha):
+    manifest = tmp_path / "downloads.json"
+    manifest.write_text(json.dumps({"tiny_shakespeare": {"url": url, "sha256": sha}}))
+    monkeypatch.setenv("RNNBOOK_DOWNLOADS", str(manifest))
+
+
+def test_download_checks_the_hash_and_names_a_stand_in(tmp_path, monkeypatch):
     content = "To be, or not to be\n" * 5
     url, sha = _serve(tmp_path, content)
-    monkeypatch.setattr(T, "TINY_SHAKESPEARE_URL", url)
-    monkeypatch.setattr(T, "TINY_SHAKESPEARE_SHA256", sha)
-    monkeypatch.setattr(T, "TINY_SHAKESPEARE_CHARS", len(content))
-    corpus = T.load_shakespeare(online=True)
-    assert corpus.text == content and corpus.source == T.FULL_SOURCE
-
-    monkeypatch.setattr(T, "TINY_SHAKESPEARE_CHARS", len(content) + 1)
-    with pytest.raises(ValueError, match="expected"):
-        T.download_tiny_shakespeare(cache_dir=str(tmp_path / "cache2"))
+    _override(tmp_path, monkeypatch, url, sha)
+    corpus = T.download_tiny_shakespeare(cache_dir=str(tmp_path / "cache"))
+    assert corpus.text == content
+    assert "stand-in" in corpus.source and corpus.source != T.FULL_SOURCE
 
 
 def test_download_rejects_a_file_whose_hash_differs(tmp_path, monkeypatch):
     url, _ = _serve(tmp_path, "not the corpus\n")
-    monkeypatch.setattr(T, "TINY_SHAKESPEARE_URL", url)
-    monkeypatch.setattr(T, "TINY_SHAKESPEARE_SHA256", "0" * 64)
+    _override(tmp_path, monkeypatch, url, "0" * 64)
     with pytest.raises(ValueError):
+        T.download_tiny_shakespeare(cache_dir=str(tmp_path / "cache"))
+
+
+def test_a_broken_override_file_is_a_clear_error(tmp_path, monkeypatch):
+    bad = tmp_path / "downloads.json"
+    bad.write_text("{not json")
+    monkeypatch.setenv("RNNBOOK_DOWNLOADS", str(bad))
+    with pytest.raises(ValueError, match="RNNBOOK_DOWNLOADS"):
         T.download_tiny_shakespeare(cache_dir=str(tmp_path / "cache"))
 
 
