@@ -143,3 +143,17 @@ def test_the_cpu_gpu_switch_is_visible(path):
     nb = nbformat.read(path, as_version=4)
     assert any(re.search(r"settings = start\(seed=\d+, large=None\)", c.source)
                for c in nb.cells if c.cell_type == "code")
+
+
+MAX_CODE_LINE = 79  # the HTML book's code column holds 80 characters at 1280 px (_static/)
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_code_lines_fit_the_page(path):
+    """A longer line scrolls sideways in the HTML book, and readers lose its end."""
+    nb = nbformat.read(path, as_version=4)
+    long = [f"  cell {i}, line {n} ({len(line)} characters): {line}"
+            for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for n, line in enumerate(cell.source.splitlines(), 1) if len(line) > MAX_CODE_LINE]
+    assert not long, (f"{len(long)} code lines over {MAX_CODE_LINE} characters (break long "
+                      "calls and strings):\n" + "\n".join(long[:20]))
