@@ -204,12 +204,12 @@ def lstm_kernel_speed(batch: int = 256, steps: int = 200, features: int = 64, un
     for name, layer in (("cudnn", fast), ("generic", generic)):
         ms[f"{name}_forward_ms"] = 1000 * time_call(tf.function(layer), x, repeats=repeats)
         ms[f"{name}_train_step_ms"] = 1000 * time_call(train_step(layer), x, repeats=repeats)
-    return {"cudnn": gpu, "tensorflow": tf.__version__, "shape": {"batch": batch, "time": steps, "features": features,
-                                    "units": units},
-            **{k: round(v, 2) for k, v in ms.items()},
-            "generic_vs_cudnn_forward": round(ms["generic_forward_ms"] / ms["cudnn_forward_ms"], 2),
-            "generic_vs_cudnn_train_step": round(
-                ms["generic_train_step_ms"] / ms["cudnn_train_step_ms"], 2)}
+    shape = {"batch": batch, "time": steps, "features": features, "units": units}
+    ratios = {f"generic_vs_cudnn_{what}":
+              round(ms[f"generic_{what}_ms"] / ms[f"cudnn_{what}_ms"], 2)
+              for what in ("forward", "train_step")}
+    return {"cudnn": gpu, "tensorflow": tf.__version__, "shape": shape,
+            **{k: round(v, 2) for k, v in ms.items()}, **ratios}
 
 
 def gpu_results(path=None) -> dict | None:

@@ -44,8 +44,9 @@ def load_sunspots(path=None) -> tuple[np.ndarray, np.ndarray]:
     else:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"no sunspot CSV at {path}: pass the path of a CSV with the "
-                                    "columns 'year' and 'sunspots', or no path for the shipped one")
+            raise FileNotFoundError(f"no sunspot CSV at {path}: pass the path of a CSV with "
+                                    "the columns 'year' and 'sunspots', or no path for the "
+                                    "shipped one")
     with path.open() as f:
         reader = csv.DictReader(f)
         missing = {"year", "sunspots"} - set(reader.fieldnames or [])
@@ -116,7 +117,7 @@ class Scaler:
     std: float
 
     @classmethod
-    def fit(cls, train_values) -> "Scaler":
+    def fit(cls, train_values) -> Scaler:
         """The mean and standard deviation (``ddof=0``) of the training values."""
         train_values = np.asarray(train_values, dtype="float64")
         if train_values.size == 0:

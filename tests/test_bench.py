@@ -67,7 +67,8 @@ def test_gpu_check_refuses_to_run_without_a_gpu(tmp_path):
 
 def test_gpu_check_dry_run_times_notebooks_stops_a_slow_one_and_writes_json(tmp_path):
     """The script's logic on a CPU: per-notebook limit, glued speeds, LSTM ratio, JSON."""
-    fast = _notebook(tmp_path / "fast.ipynb", GLUE_SPEED + "\nimport os\nos.environ['RNNBOOK_SMOKE']")
+    fast = _notebook(tmp_path / "fast.ipynb",
+                     GLUE_SPEED + "\nimport os\nos.environ['RNNBOOK_SMOKE']")
     slow = _notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(600)")
     out = tmp_path / "results.json"
     proc = subprocess.run([str(GPU_CHECK), "--dry-run", "--limit", "20", "--out", str(out),

@@ -1,11 +1,11 @@
 """The HTML book as a reader sees it: build it, then open every page in headless Chromium.
 
-Each page must load with no console errors, have its math typeset by MathJax (served from the book
-itself, see rnnbook/sphinxext.py), show every image, have one H1, and link only to pages and anchors
-that exist; notebook pages must have a Colab launch button pointing at their notebook. No code or
-output block may scroll sideways in a 1280-px window (long outputs wrap, see _static/rnnbook.css;
-code lines are <= 79 characters, see tests/test_notebooks.py). A screenshot of each page is saved
-under _build/screenshots/ for a person to look at.
+Each page must load with no console errors, have its math typeset by MathJax (served from the
+book itself, see rnnbook/sphinxext.py), show every image, have one H1, and link only to pages and
+anchors that exist; notebook pages must have a Colab launch button pointing at their notebook. No
+code or output block may scroll sideways in a 1280-px window (long outputs wrap, see
+_static/rnnbook.css; code lines are <= 79 characters, see tests/test_notebooks.py). A screenshot
+of each page is saved under _build/screenshots/ for a person to look at.
 
 Accessibility: axe-core (bundled with axe-playwright-python, so it runs offline) checks every page
 against WCAG 2.1 A and AA, in light and in dark mode; a serious or critical violation fails.
@@ -21,7 +21,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
@@ -59,8 +58,10 @@ def built_book():
     if proc.returncode != 0:
         (ROOT / "_build").mkdir(exist_ok=True)
         (ROOT / "_build" / "build-failure.log").write_text(proc.stdout + proc.stderr)
-        warnings = [l for l in (proc.stdout + proc.stderr).splitlines() if "WARNING" in l or "ERROR" in l]
-        pytest.fail("the book build failed (log in _build/build-failure.log):\n" + "\n".join(warnings[:30]))
+        warnings = [line for line in (proc.stdout + proc.stderr).splitlines()
+                    if "WARNING" in line or "ERROR" in line]
+        pytest.fail("the book build failed (log in _build/build-failure.log):\n"
+                    + "\n".join(warnings[:30]))
     return HTML
 
 
@@ -200,7 +201,8 @@ MERGE_DUPLICATE_TOKENS_JS = """() => {
 
 # In dark mode a figure must keep opaque pixels (black text on a transparent background vanishes
 # on the dark page) and must not be inverted by the theme.
-DARK_FIGURES_JS = """() => [...document.querySelectorAll('article div.cell_output img')].map(img => {
+DARK_FIGURES_JS = """() => [...document.querySelectorAll('article div.cell_output img')]
+  .map(img => {
     const canvas = document.createElement('canvas');
     canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
     const ctx = canvas.getContext('2d');

@@ -21,7 +21,8 @@ EXECUTED = sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "solutions")
 ALL = EXECUTED + sorted((ROOT / "exercises").glob("*.ipynb"))
 NOISE = [
     (re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d"), "a TensorFlow/absl log line"),
-    (re.compile(r"oneDNN custom|cudart|Could not find cuda|TF-TRT|XLA service"), "a device log line"),
+    (re.compile(r"oneDNN custom|cudart|Could not find cuda|TF-TRT|XLA service"),
+     "a device log line"),
     (re.compile(r"\d+/\d+ \S*\s*━|\d+m?s/step|ETA:"), "a Keras progress bar or timing"),
     (re.compile(r"/tmp/|/root/|/home/|\\\\Users\\\\"), "a machine-specific path"),
     (re.compile(r"Warning|WARNING"), "a warning"),
