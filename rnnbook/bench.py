@@ -6,7 +6,7 @@
 - the speed ratios the chapters measure (values a chapter glues under a name starting with
   ``speed_``, e.g. ``speed_lstm_fused_vs_scratch``), read from the executed notebooks;
 - the book build from cold (empty build folder) and from cache (a second build);
-- the whole test suite (the README's test command), unless ``--skip-tests``.
+- the whole test suite (the README's test command, ``./run-tests``), unless ``--skip-tests``.
 
 Floors on the 2-core CI machine: each notebook <= 60 s, the whole suite <= 10 min, a cached build
 <= 30 s. Progress goes to stderr; the table to stdout (``--json`` for a machine-readable copy).
@@ -101,10 +101,14 @@ def time_build() -> dict:
 
 
 def time_tests() -> dict:
-    progress("the whole test suite (python -m pytest) -- several minutes")
+    """The README's test command, ``./run-tests`` (its installs skipped: already done)."""
+    import os
+
+    progress("the whole test suite (./run-tests) -- several minutes")
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=ROOT, capture_output=True,
-                          text=True)
+    env = {**os.environ, "RNNBOOK_NO_INSTALL": "1", "PYTHON": sys.executable}
+    proc = subprocess.run([str(ROOT / "run-tests"), "-q"], cwd=ROOT, capture_output=True,
+                          text=True, env=env)
     tail = [l for l in proc.stdout.splitlines() if l.strip()][-1:] or ["(no output)"]
     return {"tests": round(time.perf_counter() - start, 1), "tests_summary": tail[0],
             "tests_status": "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"}

@@ -95,7 +95,8 @@ def browser():
 
 def colab_url(page: str) -> str:
     repo = urlparse(repository_url()).path.strip("/")
-    return f"https://colab.research.google.com/github/{repo}/blob/main/{page}.ipynb"
+    branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    return f"https://colab.research.google.com/github/{repo}/blob/{branch}/{page}.ipynb"
 
 
 def anchors(html_file: Path) -> set[str]:
