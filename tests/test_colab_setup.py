@@ -45,6 +45,16 @@ def test_every_notebook_has_the_same_setup_cell():
     assert len(sources) == 1
 
 
+def test_the_setup_cell_installs_from_the_repository_named_in_the_config():
+    """Publishing under another URL: change _config.yml, re-stamp (python -m rnnbook.exercises)."""
+    from rnnbook.exercises import repository_url
+
+    url = repository_url()
+    assert f"git+{url}" in setup_source(), (
+        f"the set-up cells do not install from {url} (_config.yml): "
+        "run python -m rnnbook.exercises")
+
+
 @pytest.fixture(scope="module")
 def colab_like_env(tmp_path_factory):
     """A venv without rnnbook that still sees this machine's numpy, matplotlib, nbformat..."""
@@ -77,7 +87,8 @@ def test_on_colab_the_cell_installs_the_package_with_its_data(colab_like_env):
     env = {**os.environ, "RNNBOOK_SOURCE": str(wheel), "PIP_NO_INDEX": "1",
            "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("PYTHONPATH", None)
-    before = subprocess.run([python, "-c", "import rnnbook"], cwd=tmp, capture_output=True)
+    before = subprocess.run([python, "-c", "import rnnbook"], cwd=tmp, env=env,
+                            capture_output=True)
     assert before.returncode != 0, "the test venv must not see rnnbook before the cell runs"
     first = run_cell(python, setup_source(), env, tmp)
     assert first.returncode == 0, first.stderr[-2000:]
