@@ -71,7 +71,7 @@ def test_gpu_check_dry_run_times_notebooks_stops_a_slow_one_and_writes_json(tmp_
                      GLUE_SPEED + "\nimport os\nos.environ['RNNBOOK_SMOKE']")
     slow = _notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(600)")
     out = tmp_path / "results.json"
-    proc = subprocess.run([str(GPU_CHECK), "--dry-run", "--limit", "20", "--out", str(out),
+    proc = subprocess.run([str(GPU_CHECK), "--dry-run", "--limit", "12", "--out", str(out),
                            str(fast), str(slow)], capture_output=True, text=True, cwd=ROOT,
                           timeout=300)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # the slow one timed out
