@@ -6,10 +6,15 @@
 - the speed ratios the chapters measure (values a chapter glues under a name starting with
   ``speed_``, e.g. ``speed_lstm_fused_vs_scratch``), read from the executed notebooks;
 - the book build from cold (empty build folder) and from cache (a second build);
-- the whole test suite (the README's test command), unless ``--skip-tests``.
+- the whole test suite (the README's test command, ``./run-tests``), unless ``--skip-tests``.
 
 Floors on the 2-core CI machine: each notebook <= 60 s, the whole suite <= 10 min, a cached build
 <= 30 s. Progress goes to stderr; the table to stdout (``--json`` for a machine-readable copy).
+
+It also holds the pieces of ``scripts/gpu_check.sh`` (the large settings on a GPU):
+:func:`execute_timed` runs one notebook and keeps its executed copy, :func:`lstm_kernel_speed`
+times Keras's cuDNN LSTM against the generic one, and :func:`gpu_results` reads the results file
+the script writes (``rnnbook/data/gpu_results.json``), for a chapter to glue.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import nbformat
 # jupyter-book 1.x has no `python -m jupyter_book`; call its CLI through this interpreter.
 JUPYTER_BOOK = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
 ROOT = Path(__file__).resolve().parents[1]
+#: Written by scripts/gpu_check.sh on a GPU machine; shipped with the package, read by chapters.
+GPU_RESULTS = Path(__file__).resolve().parent / "data" / "gpu_results.json"
 FLOORS = {"notebook": 60.0, "tests": 600.0, "build_cached": 30.0}
 
 
@@ -94,10 +101,14 @@ def time_build() -> dict:
 
 
 def time_tests() -> dict:
-    progress("the whole test suite (python -m pytest) -- several minutes")
+    """The README's test command, ``./run-tests`` (its installs skipped: already done)."""
+    import os
+
+    progress("the whole test suite (./run-tests) -- several minutes")
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=ROOT, capture_output=True,
-                          text=True)
+    env = {**os.environ, "RNNBOOK_NO_INSTALL": "1", "PYTHON": sys.executable}
+    proc = subprocess.run([str(ROOT / "run-tests"), "-q"], cwd=ROOT, capture_output=True,
+                          text=True, env=env)
     tail = [l for l in proc.stdout.splitlines() if l.strip()][-1:] or ["(no output)"]
     return {"tests": round(time.perf_counter() - start, 1), "tests_summary": tail[0],
             "tests_status": "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"}
@@ -124,6 +135,99 @@ def report(rows, speeds, build, tests) -> str:
         lines += ["", f"Whole test suite: {tests['tests']:.1f} s (floor 600 s), "
                       f"{tests['tests_status']}: {tests['tests_summary']}"]
     return "\n".join(lines)
+
+
+def execute_timed(notebook, executed=None, timeout: int | None = None) -> dict:
+    """Execute a notebook in a fresh kernel (in its own folder); return its time and status.
+
+    The executed copy goes to ``executed`` (the notebook itself is never rewritten: its stored
+    outputs are the CPU runs that nbval compares). ``timeout`` limits each cell (seconds).
+    Returns ``{"notebook", "seconds", "status", "speeds", "settings"}``: ``speeds`` are the values
+    the notebook glued under ``speed_...``; ``settings`` is the ``Settings(...)`` line it showed.
+    """
+    from nbclient import NotebookClient
+
+    path = Path(notebook).resolve()
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    status = "ok"
+    try:
+        client.execute()
+    except Exception as err:  # report, go on
+        failed = [i for i, c in enumerate(nb.cells)
+                  if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+        where = f" in cell {failed[0]}" if failed else ""
+        status = f"FAILED{where}: {type(err).__name__}: {str(err).strip().splitlines()[-1:]}"
+    seconds = time.perf_counter() - start
+    if executed:
+        Path(executed).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, executed)
+    shown = [line for c in nb.cells for o in c.get("outputs", [])
+             for line in str(o.get("data", {}).get("text/plain", "")).splitlines()
+             if line.startswith("Settings(")]
+    try:
+        name = str(path.relative_to(ROOT))
+    except ValueError:
+        name = str(path)
+    return {"notebook": name, "seconds": round(seconds, 1), "status": status,
+            "speeds": glued_speeds(nb), "settings": shown[0] if shown else None}
+
+
+def lstm_kernel_speed(batch: int = 256, steps: int = 200, features: int = 64, units: int = 256,
+                      repeats: int = 5) -> dict:
+    """Milliseconds per batch of Keras's LSTM with the cuDNN kernel and with the generic one.
+
+    Both layers have the same weights; each is timed on the forward pass and on a training step
+    (forward and backward) inside ``tf.function``. On a machine without a GPU there is no cuDNN
+    kernel: both runs use the generic one (``"cudnn": False``) and the ratio is about 1.
+    """
+    import keras
+    import tensorflow as tf
+
+    from rnnbook.speed import time_call
+
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    x = tf.random.normal((batch, steps, features))  # (batch, time, features)
+    fast = keras.layers.LSTM(units, use_cudnn=True if gpu else "auto")
+    generic = keras.layers.LSTM(units, use_cudnn=False)
+    fast.build(x.shape)
+    generic.build(x.shape)
+    generic.set_weights(fast.get_weights())
+
+    def train_step(layer):
+        @tf.function
+        def step(inputs):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(layer(inputs) ** 2)
+            return tape.gradient(loss, layer.trainable_weights)
+        return step
+
+    ms = {}
+    for name, layer in (("cudnn", fast), ("generic", generic)):
+        ms[f"{name}_forward_ms"] = 1000 * time_call(tf.function(layer), x, repeats=repeats)
+        ms[f"{name}_train_step_ms"] = 1000 * time_call(train_step(layer), x, repeats=repeats)
+    shape = {"batch": batch, "time": steps, "features": features, "units": units}
+    ratios = {f"generic_vs_cudnn_{what}":
+              round(ms[f"generic_{what}_ms"] / ms[f"cudnn_{what}_ms"], 2)
+              for what in ("forward", "train_step")}
+    return {"cudnn": gpu, "tensorflow": tf.__version__, "shape": shape,
+            **{k: round(v, 2) for k, v in ms.items()}, **ratios}
+
+
+def gpu_results(path=None) -> dict | None:
+    """The results of the last ``scripts/gpu_check.sh`` run, or ``None`` when there are none.
+
+    A chapter glues what it quotes, e.g. ``glue("gpu_name", results["gpu"]["name"])`` and
+    ``glue("gpu_lstm_speedup", results["lstm"]["generic_vs_cudnn_train_step"])``, and says which
+    GPU the numbers come from. A dry run's file (``"dry_run": true``) is never returned.
+    """
+    path = Path(path) if path else GPU_RESULTS
+    if not path.is_file():
+        return None
+    results = json.loads(path.read_text())
+    return None if results.get("dry_run") else results
 
 
 def main(argv=None) -> int:

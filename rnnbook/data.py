@@ -44,8 +44,9 @@ def load_sunspots(path=None) -> tuple[np.ndarray, np.ndarray]:
     else:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"no sunspot CSV at {path}: pass the path of a CSV with the "
-                                    "columns 'year' and 'sunspots', or no path for the shipped one")
+            raise FileNotFoundError(f"no sunspot CSV at {path}: pass the path of a CSV with "
+                                    "the columns 'year' and 'sunspots', or no path for the "
+                                    "shipped one")
     with path.open() as f:
         reader = csv.DictReader(f)
         missing = {"year", "sunspots"} - set(reader.fieldnames or [])
@@ -116,7 +117,7 @@ class Scaler:
     std: float
 
     @classmethod
-    def fit(cls, train_values) -> "Scaler":
+    def fit(cls, train_values) -> Scaler:
         """The mean and standard deviation (``ddof=0``) of the training values."""
         train_values = np.asarray(train_values, dtype="float64")
         if train_values.size == 0:
@@ -232,3 +233,61 @@ def load_mnist(cache_dir: str | None = None):
     Used by chapter 9's large settings."""
     with np.load(download("mnist", cache_dir), allow_pickle=False) as f:
         return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+
+# ---- local stand-ins for the downloads (tests and dry runs of the large settings) ---------------
+
+#: Sizes of the MNIST stand-in: a chapter's smoke settings must not ask for more examples.
+STAND_IN_MNIST_SIZES = (1200, 300)
+#: Characters of the corpus stand-in (the start of the shipped excerpt).
+STAND_IN_CORPUS_CHARS = 40_000
+
+
+def mnist_stand_in(n_train: int = STAND_IN_MNIST_SIZES[0], n_test: int = STAND_IN_MNIST_SIZES[1],
+                   seed: int = 0) -> dict:
+    """Images in MNIST's format (``uint8``, ``(n, 28, 28)``, labels 0-9) that a model can tell
+    apart, for tests of the large settings: nothing comes from the real data set.
+
+    Each class is a bright bar at a place of its own (rows for 0-4, columns for 5-9) on noise.
+    Returns the arrays of ``mnist.npz``: ``x_train, y_train, x_test, y_test``.
+    """
+    rng = np.random.default_rng(seed)
+
+    def draw(n):
+        labels = rng.integers(0, 10, size=n).astype("uint8")
+        images = rng.integers(0, 60, size=(n, 28, 28)).astype("uint8")
+        for i, label in enumerate(labels):
+            at = 4 + 4 * (int(label) % 5)
+            if label < 5:
+                images[i, at:at + 3, 4:24] = 255
+            else:
+                images[i, 4:24, at:at + 3] = 255
+        return images, labels
+
+    (x_train, y_train), (x_test, y_test) = draw(n_train), draw(n_test)
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def write_stand_ins(folder) -> Path:
+    """Write a small MNIST-format archive and a small corpus into ``folder``, and a manifest
+    that points :func:`download` at them (``file://`` URLs with their SHA-256). Returns the
+    manifest's path: set ``RNNBOOK_DOWNLOADS`` to it (and ``KERAS_HOME`` to an empty folder, so
+    that Keras's cache of the real files is neither used nor overwritten).
+    """
+    import hashlib
+    import json
+
+    from rnnbook.text import load_excerpt
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mnist = folder / "mnist-stand-in.npz"
+    np.savez_compressed(mnist, **mnist_stand_in())
+    corpus = folder / "corpus-stand-in.txt"
+    corpus.write_text(load_excerpt()[:STAND_IN_CORPUS_CHARS], encoding="utf-8")
+    manifest = folder / "downloads.json"
+    manifest.write_text(json.dumps({
+        name: {"url": path.resolve().as_uri(),
+               "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        for name, path in (("mnist", mnist), ("tiny_shakespeare", corpus))}, indent=1))
+    return manifest

@@ -18,7 +18,8 @@ OKABE_ITO = {
     "yellow": "#F0E442",
     "black": "#000000",
 }
-COLORS = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+COLORS = [OKABE_ITO[k]
+          for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
 LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1)), (0, (1, 1))]
 
 
@@ -38,7 +39,8 @@ def use_course_style() -> None:
 
 
 def labelled_axes(xlabel: str, ylabel: str, title: str | None = None, *, ax=None, **subplots):
-    """``fig, ax = plt.subplots()`` with the axes labelled; pass ``ax`` to label an existing one."""
+    """``fig, ax = plt.subplots()`` with the axes labelled; pass ``ax`` to label an existing
+    one."""
     import matplotlib.pyplot as plt
 
     if ax is None:

@@ -30,7 +30,8 @@ EXCERPT_SOURCE = (
     "the first 63,889 characters of tiny Shakespeare (Coriolanus, acts 1-2 and the start of 3; "
     "public domain), shipped with rnnbook"
 )
-FULL_SOURCE = "the full tiny-Shakespeare corpus (1,115,394 characters), downloaded and hash-checked"
+FULL_SOURCE = ("the full tiny-Shakespeare corpus (1,115,394 characters), downloaded and "
+               "hash-checked")
 
 
 @dataclass(frozen=True)

@@ -45,14 +45,25 @@ def test_every_notebook_has_the_same_setup_cell():
     assert len(sources) == 1
 
 
+def test_the_setup_cell_installs_from_the_repository_named_in_the_config():
+    """Publishing under another URL: change _config.yml, re-stamp (python -m rnnbook.exercises)."""
+    from rnnbook.exercises import repository_url
+
+    url = repository_url()
+    assert f"git+{url}" in setup_source(), (
+        f"the set-up cells do not install from {url} (_config.yml): "
+        "run python -m rnnbook.exercises")
+
+
 @pytest.fixture(scope="module")
 def colab_like_env(tmp_path_factory):
     """A venv without rnnbook that still sees this machine's numpy, matplotlib, nbformat..."""
     tmp = tmp_path_factory.mktemp("colab")
     venv.create(tmp / "venv", with_pip=True)
     python = tmp / "venv" / "bin" / "python"
-    site = subprocess.check_output([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                   text=True).strip()
+    site = subprocess.check_output(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        text=True).strip()
     # A plain path line: the packages are importable, but their .pth files (among them the
     # editable install of rnnbook) are not run, so rnnbook stays invisible, as on Colab.
     (tmp / "venv" / "lib").joinpath(os.path.relpath(site, tmp / "venv" / "lib"), "system.pth") \
@@ -65,7 +76,8 @@ def colab_like_env(tmp_path_factory):
 
 
 def run_cell(python, source, env, cwd):
-    code = f"exec({source!r})\nimport importlib.util; print(importlib.util.find_spec('rnnbook') is not None)"
+    code = (f"exec({source!r})\n"
+            "import importlib.util; print(importlib.util.find_spec('rnnbook') is not None)")
     return subprocess.run([python, "-c", code], env=env, cwd=cwd, capture_output=True, text=True,
                           timeout=300)
 
@@ -75,16 +87,19 @@ def test_on_colab_the_cell_installs_the_package_with_its_data(colab_like_env):
     env = {**os.environ, "RNNBOOK_SOURCE": str(wheel), "PIP_NO_INDEX": "1",
            "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("PYTHONPATH", None)
-    before = subprocess.run([python, "-c", "import rnnbook"], cwd=tmp, capture_output=True)
+    before = subprocess.run([python, "-c", "import rnnbook"], cwd=tmp, env=env,
+                            capture_output=True)
     assert before.returncode != 0, "the test venv must not see rnnbook before the cell runs"
     first = run_cell(python, setup_source(), env, tmp)
     assert first.returncode == 0, first.stderr[-2000:]
     assert first.stdout.strip() == "True"
-    check = ("from rnnbook.data import load_sunspots; from rnnbook.checks import visible_expected;"
-             "import json; print(json.dumps([len(load_sunspots()[1]), sorted(visible_expected('02_rnn'))]))")
+    check = ("from rnnbook.data import load_sunspots; "
+             "from rnnbook.checks import visible_expected; import json; "
+             "print(json.dumps([len(load_sunspots()[1]), sorted(visible_expected('02_rnn'))]))")
     data = subprocess.run([python, "-c", check], cwd=tmp, capture_output=True, text=True, env=env)
     assert data.returncode == 0, data.stderr[-2000:]
     n, exercises = json.loads(data.stdout)
     assert n == 309 and "cell_step" in exercises
     second = run_cell(python, setup_source(), {**env, "RNNBOOK_SOURCE": "/nonexistent"}, tmp)
-    assert second.returncode == 0 and second.stdout.strip() == "True", "second run must not reinstall"
+    assert second.returncode == 0 and second.stdout.strip() == "True", (
+        "second run must not reinstall")

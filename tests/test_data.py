@@ -1,4 +1,5 @@
-"""Unit tests of rnnbook.data: the shipped sunspots, windows, time splits, the scaler, the signal."""
+"""Unit tests of rnnbook.data: the shipped sunspots, windows, time splits, the scaler, the
+signal."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import numpy as np
 import pytest
 
 from rnnbook import data
-
 
 # ---- load_sunspots ----------------------------------------------------------------------------
 
@@ -74,7 +74,8 @@ def test_windows_and_targets_by_hand():
     assert X[-1].tolist() == [5, 6, 7] and y[-1] == 9
 
 
-@pytest.mark.parametrize("length, window, horizon", [(5, 1, 1), (7, 4, 3), (50, 20, 1), (30, 5, 7)])
+@pytest.mark.parametrize("length, window, horizon",
+                         [(5, 1, 1), (7, 4, 3), (50, 20, 1), (30, 5, 7)])
 def test_every_target_is_window_plus_horizon_minus_one_after_the_start(length, window, horizon):
     series = np.random.default_rng(0).normal(size=length)
     X, y = data.make_windows(series, window, horizon)

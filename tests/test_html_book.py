@@ -1,19 +1,26 @@
 """The HTML book as a reader sees it: build it, then open every page in headless Chromium.
 
-Each page must load with no console errors, have its math typeset by MathJax (served from the book
-itself, see rnnbook/sphinxext.py), show every image, have one H1, and link only to pages and anchors
-that exist; notebook pages must have a Colab launch button pointing at their notebook. A screenshot
+Each page must load with no console errors, have its math typeset by MathJax (served from the
+book itself, see rnnbook/sphinxext.py), show every image, have one H1, and link only to pages and
+anchors that exist; notebook pages must have a Colab launch button pointing at their notebook. No
+code or output block may scroll sideways in a 1280-px window (long outputs wrap, see
+_static/rnnbook.css; code lines are <= 79 characters, see tests/test_notebooks.py). A screenshot
 of each page is saved under _build/screenshots/ for a person to look at.
+
+Accessibility: axe-core (bundled with axe-playwright-python, so it runs offline) checks every page
+against WCAG 2.1 A and AA, in light and in dark mode; a serious or critical violation fails.
+Figures must stay legible in dark mode: opaque pixels, and no filter that inverts them. Each
+page's violations of every impact are saved under _build/accessibility/.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
@@ -27,6 +34,11 @@ from rnnbook.exercises import repository_url
 
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
+AXE_REPORTS = ROOT / "_build" / "accessibility"
+VIEWPORT = {"width": 1280, "height": 900}
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FAILING_IMPACTS = ("serious", "critical")
+SCROLL_TOLERANCE_PX = 20
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -46,8 +58,10 @@ def built_book():
     if proc.returncode != 0:
         (ROOT / "_build").mkdir(exist_ok=True)
         (ROOT / "_build" / "build-failure.log").write_text(proc.stdout + proc.stderr)
-        warnings = [l for l in (proc.stdout + proc.stderr).splitlines() if "WARNING" in l or "ERROR" in l]
-        pytest.fail("the book build failed (log in _build/build-failure.log):\n" + "\n".join(warnings[:30]))
+        warnings = [line for line in (proc.stdout + proc.stderr).splitlines()
+                    if "WARNING" in line or "ERROR" in line]
+        pytest.fail("the book build failed (log in _build/build-failure.log):\n"
+                    + "\n".join(warnings[:30]))
     return HTML
 
 
@@ -81,7 +95,8 @@ def browser():
 
 def colab_url(page: str) -> str:
     repo = urlparse(repository_url()).path.strip("/")
-    return f"https://colab.research.google.com/github/{repo}/blob/main/{page}.ipynb"
+    branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    return f"https://colab.research.google.com/github/{repo}/blob/{branch}/{page}.ipynb"
 
 
 def anchors(html_file: Path) -> set[str]:
@@ -91,7 +106,7 @@ def anchors(html_file: Path) -> set[str]:
 @pytest.mark.parametrize("page", toc_pages())
 def test_page_renders_for_a_reader(page, server, browser, built_book):
     url = urljoin(server, f"{page}.html")
-    tab = browser.new_page(viewport={"width": 1280, "height": 900})
+    tab = browser.new_page(viewport=VIEWPORT)
     errors = []
     tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     tab.on("pageerror", lambda e: errors.append(str(e)))
@@ -136,5 +151,119 @@ def test_page_renders_for_a_reader(page, server, browser, built_book):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SHOTS / f"{page.replace('/', '__')}.png"), full_page=False)
+    too_wide = sideways_scrolling_blocks(tab)
     tab.close()
     assert errors == [], f"{page}: console errors: {errors[:5]}"
+    assert too_wide == [], (f"{page}: {len(too_wide)} code/output blocks scroll sideways at "
+                            f"{VIEWPORT['width']} px:\n" + "\n".join(too_wide[:15]))
+
+
+# Every code and output block, with collapsed ones opened first (a reader may open them).
+SCROLLING_BLOCKS_JS = """tolerance => {
+    document.querySelectorAll('article details').forEach(d => { d.open = true; });
+    const cells = [...document.querySelectorAll('article div.cell')];
+    const blocks = document.querySelectorAll(
+        'article pre, article div.cell_output, article div.cell_output > div.output, '
+        + 'article .pst-scrollable-table-container');
+    return [...blocks].filter(b => b.scrollWidth - b.clientWidth > tolerance).map(b => {
+        const cell = b.closest('div.cell');
+        const where = cell ? `cell ${cells.indexOf(cell) + 1} of the page, `
+            + (b.closest('div.cell_output') ? 'output' : 'code') : 'a block in the text';
+        const lines = b.textContent.split('\\n');
+        const longest = lines.reduce((a, l) => l.length > a.length ? l : a, '');
+        return `  ${where}: ${b.scrollWidth - b.clientWidth} px too wide; longest line `
+            + `(${longest.length} characters): ${JSON.stringify(longest.slice(0, 100))}`;
+    });
+}"""
+
+
+def sideways_scrolling_blocks(tab) -> list[str]:
+    """Code and output blocks wider than their box (they would scroll sideways), described."""
+    return tab.evaluate(SCROLLING_BLOCKS_JS, SCROLL_TOLERANCE_PX)
+
+
+# Code is highlighted token by token: thousands of <span>s, which make axe slow (its cost grows
+# with the size of the DOM). Spans with the same class, colour, font and background have the same
+# contrast, so one span of each kind is kept and the others are replaced by their plain text
+# (the spans carry no semantics: no role, no attribute but the class) before axe runs.
+MERGE_DUPLICATE_TOKENS_JS = """() => {
+    const seen = new Set(), duplicates = [];
+    for (const span of document.querySelectorAll('div.highlight pre span')) {
+        const style = getComputedStyle(span);
+        const pre = span.closest('pre');
+        const key = [span.className, style.color, style.fontSize, style.fontWeight,
+                     style.backgroundColor, getComputedStyle(pre).backgroundColor].join('|');
+        if (seen.has(key) && span.children.length === 0) duplicates.push(span);
+        else seen.add(key);
+    }
+    duplicates.forEach(span => span.replaceWith(document.createTextNode(span.textContent)));
+    return duplicates.length;
+}"""
+
+# In dark mode a figure must keep opaque pixels (black text on a transparent background vanishes
+# on the dark page) and must not be inverted by the theme.
+DARK_FIGURES_JS = """() => [...document.querySelectorAll('article div.cell_output img')]
+  .map(img => {
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    let transparent = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] < 255) transparent++;
+    const style = getComputedStyle(img);
+    return {src: img.src.split('/').pop(), transparent: transparent / (data.length / 4),
+            filter: style.filter, opacity: style.opacity};
+})"""
+
+
+def axe_violations(tab) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    tab.evaluate(MERGE_DUPLICATE_TOKENS_JS)
+    results = Axe().run(tab, options={"runOnly": {"type": "tag", "values": WCAG_21_AA},
+                                      "resultTypes": ["violations"]})
+    return results.response["violations"]
+
+
+def describe(violation: dict) -> str:
+    nodes = violation["nodes"]
+    lines = [f"  {violation['id']} ({violation['impact']}): {violation['help']} -- "
+             f"{len(nodes)} element(s), {violation['helpUrl']}"]
+    for node in nodes[:4]:
+        summary = " ".join(node.get("failureSummary", "").split())
+        lines.append(f"    {' '.join(map(str, node['target']))}: {summary[:300]}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("page", toc_pages())
+def test_page_is_accessible(page, scheme, server, browser):
+    context = browser.new_context(viewport=VIEWPORT, color_scheme=scheme)
+    try:
+        tab = context.new_page()
+        tab.goto(urljoin(server, f"{page}.html"), wait_until="load")
+        # The theme follows the reader's system setting (html_context.default_mode: auto).
+        tab.wait_for_function("s => document.documentElement.dataset.theme === s", arg=scheme)
+        if tab.locator(".math").count():
+            tab.wait_for_function("() => window.MathJax && MathJax.startup"
+                                  " && MathJax.startup.promise", timeout=20_000)
+            tab.evaluate("() => MathJax.startup.promise")
+        violations = axe_violations(tab)
+        figures = tab.evaluate(DARK_FIGURES_JS) if scheme == "dark" else []
+    finally:
+        context.close()
+    AXE_REPORTS.mkdir(parents=True, exist_ok=True)
+    (AXE_REPORTS / f"{page.replace('/', '__')}__{scheme}.json").write_text(
+        json.dumps(violations, indent=1))
+    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+    assert failing == [], (f"{page}, {scheme} mode: WCAG 2.1 AA violations (axe-core):\n"
+                           + "\n".join(describe(v) for v in failing))
+    for fig in figures:
+        assert fig["transparent"] == 0, (
+            f"{page}, dark mode: figure {fig['src']} has transparent pixels "
+            f"({fig['transparent']:.0%}): save it on an opaque white background "
+            "(rnnbook.plotting.use_course_style)")
+        assert "invert" not in fig["filter"] and float(fig["opacity"]) == 1.0, (
+            f"{page}, dark mode: the theme alters figure {fig['src']}: filter "
+            f"{fig['filter']}, opacity {fig['opacity']}")

@@ -21,7 +21,8 @@ EXECUTED = sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "solutions")
 ALL = EXECUTED + sorted((ROOT / "exercises").glob("*.ipynb"))
 NOISE = [
     (re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d"), "a TensorFlow/absl log line"),
-    (re.compile(r"oneDNN custom|cudart|Could not find cuda|TF-TRT|XLA service"), "a device log line"),
+    (re.compile(r"oneDNN custom|cudart|Could not find cuda|TF-TRT|XLA service"),
+     "a device log line"),
     (re.compile(r"\d+/\d+ \S*\s*━|\d+m?s/step|ETA:"), "a Keras progress bar or timing"),
     (re.compile(r"/tmp/|/root/|/home/|\\\\Users\\\\"), "a machine-specific path"),
     (re.compile(r"Warning|WARNING"), "a warning"),
@@ -143,3 +144,17 @@ def test_the_cpu_gpu_switch_is_visible(path):
     nb = nbformat.read(path, as_version=4)
     assert any(re.search(r"settings = start\(seed=\d+, large=None\)", c.source)
                for c in nb.cells if c.cell_type == "code")
+
+
+MAX_CODE_LINE = 79  # the HTML book's code column holds 80 characters at 1280 px (_static/)
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_code_lines_fit_the_page(path):
+    """A longer line scrolls sideways in the HTML book, and readers lose its end."""
+    nb = nbformat.read(path, as_version=4)
+    long = [f"  cell {i}, line {n} ({len(line)} characters): {line}"
+            for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for n, line in enumerate(cell.source.splitlines(), 1) if len(line) > MAX_CODE_LINE]
+    assert not long, (f"{len(long)} code lines over {MAX_CODE_LINE} characters (break long "
+                      "calls and strings):\n" + "\n".join(long[:20]))
