@@ -99,16 +99,34 @@ def test_every_figure_has_alt_text_and_a_caption(path):
 BOOK = sorted((ROOT / "book").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("path", BOOK, ids=ids(BOOK))
-def test_a_chapter_has_objectives_summary_recall_questions_and_exercises(path):
+CHAPTERS = [p for p in BOOK if re.match(r"\d\d_", p.name)]
+PAGES = [p for p in BOOK if p not in CHAPTERS]  # e.g. the closing "Where next" page
+
+
+def _markdown_and_headings(path):
     nb = nbformat.read(path, as_version=4)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    headings = re.findall(r"^#+ (.+)$", markdown, re.M)
+    return markdown, re.findall(r"^#+ (.+)$", markdown, re.M)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
+def test_a_chapter_has_objectives_summary_recall_questions_and_exercises(path):
+    markdown, headings = _markdown_and_headings(path)
     assert len(re.findall(r"^# ", markdown, re.M)) == 1, "one H1 (the title) per chapter"
     for needed in ("Overview", "Learning objectives", "Summary", "Recall questions", "Exercises"):
         assert any(needed.lower() in h.lower() for h in headings), f"no '{needed}' heading"
     assert f"exercises/{path.stem}" in markdown, "link the chapter's exercise notebook"
     assert "{cite" in markdown, "cite the papers the chapter builds on"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=ids(PAGES))
+def test_a_closing_page_has_objectives_summary_and_recall_questions(path):
+    """Pages that are not chapters (no exercise notebook) still teach like a chapter."""
+    markdown, headings = _markdown_and_headings(path)
+    assert len(re.findall(r"^# ", markdown, re.M)) == 1, "one H1 (the title) per page"
+    for needed in ("Overview", "Learning objectives", "Summary", "Recall questions"):
+        assert any(needed.lower() in h.lower() for h in headings), f"no '{needed}' heading"
+    assert "{cite" in markdown, "cite the papers the page builds on"
 
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
