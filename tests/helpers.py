@@ -36,7 +36,7 @@ def exercise_namespace(notebook: Path) -> dict:
 
 
 def mistakes(chapter: str) -> dict:
-    path = ROOT / "tests" / "mistakes" / f"{chapter}.py"
+    path = ROOT / "solutions" / "mistakes" / f"{chapter}.py"
     spec = importlib.util.spec_from_file_location(f"mistakes_{chapter}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
