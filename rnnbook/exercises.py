@@ -237,7 +237,8 @@ def stale(root: Path = ROOT, chapters: list[str] | None = None) -> list[str]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description="Generate exercises/ from solutions/.")
+    p = argparse.ArgumentParser(prog="rnnbook exercises",
+                                description="Generate exercises/ from solutions/.")
     p.add_argument("chapters", nargs="*", help="only these chapter stems (default: all)")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
     p.add_argument("--root", type=Path, default=ROOT)
