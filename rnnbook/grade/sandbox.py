@@ -20,8 +20,8 @@ The student's code runs in :mod:`rnnbook.runner` inside ``bwrap`` (Debian packag
   ``RLIMIT_NPROC`` (processes and threads: enforced by the kernel unless the grader runs as
   root), per-cell and per-call alarms in the runner, and here a wall-clock timeout and a
   watchdog that kills the whole sandbox when its processes together hold more than the memory
-  limit or count more tasks than the process limit (it polls ``/proc``, so it works without
-  cgroups and as root).
+  limit (the sum of their proportional set sizes) or count more tasks than the process limit
+  (it polls ``/proc`` five times a second, so it works without cgroups and as root).
 """
 
 from __future__ import annotations
@@ -226,14 +226,28 @@ def _proc_table() -> dict[int, tuple[int, int, int]]:
     return table
 
 
+def _pss(pid: int, rss_pages: int) -> int:
+    """The proportional set size of a process in bytes (shared pages split between the processes
+    that share them, so that forked children are not counted many times over); its resident set
+    size when the kernel does not tell."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss_pages * os.sysconf("SC_PAGE_SIZE")
+
+
 def tree_usage(root: int) -> tuple[int, int]:
-    """``(tasks, resident bytes)`` of ``root`` and all its descendants (shared pages count in
-    each process: an overestimate, never an underestimate)."""
+    """``(tasks, memory in bytes)`` of ``root`` and all its descendants: threads counted as
+    tasks, memory as the sum of the processes' proportional set sizes."""
     table = _proc_table()
     children: dict[int, list[int]] = {}
     for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
-    tasks = rss = 0
+    tasks = memory = 0
     stack, seen = [root], set()
     while stack:
         pid = stack.pop()
@@ -242,9 +256,9 @@ def tree_usage(root: int) -> tuple[int, int]:
         seen.add(pid)
         _, threads, pages = table[pid]
         tasks += threads
-        rss += pages
+        memory += _pss(pid, pages)
         stack.extend(children.get(pid, ()))
-    return tasks, rss * os.sysconf("SC_PAGE_SIZE")
+    return tasks, memory
 
 
 class _Tail(threading.Thread):
@@ -272,7 +286,7 @@ class _Tail(threading.Thread):
 class Sandbox:
     """Builds and runs the command of one submission; ``sandboxed=False`` is the unsafe mode."""
 
-    poll_seconds = 0.2
+    poll_seconds = 0.25
 
     def __init__(self, limits: Limits, secret: list[Path], sandboxed: bool = True):
         self.limits, self.secret, self.sandboxed = limits, list(secret), sandboxed
@@ -375,11 +389,11 @@ class Sandbox:
                     break
                 tasks, rss = tree_usage(proc.pid)
                 peak_mb, peak_tasks = max(peak_mb, rss / 2**20), max(peak_tasks, tasks)
-                if rss > memory:
-                    killed_for = "memory"
-                    break
                 if tasks > self.limits.max_procs:
                     killed_for = "processes"
+                    break
+                if rss > memory:
+                    killed_for = "memory"
                     break
                 time.sleep(self.poll_seconds)
         finally:
