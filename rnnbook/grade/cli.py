@@ -233,11 +233,14 @@ class Grader:
                        "Run it with Restart & Run All and make sure it finishes.")
                 return whole_submission(key.exercises, key.points, "timeout", msg), info
             if outcome.killed_for:
-                what = (f"more than {self.limits.memory_mb} MB of memory (all its processes "
-                        "together)" if outcome.killed_for == "memory" else
-                        f"more than {self.limits.max_procs} processes and threads")
-                msg = (f"the notebook was stopped{where}: it used {what}. Are you building a "
-                       "huge array, or starting processes in a loop?")
+                if outcome.killed_for == "memory":
+                    what = (f"more than {self.limits.memory_mb} MB of memory (all its processes "
+                            "together). Are you building a huge array, or copying it in many "
+                            "processes?")
+                else:
+                    what = (f"more than {self.limits.max_procs} processes and threads. Are you "
+                            "starting processes in a loop?")
+                msg = f"the notebook was stopped{where}: it used {what}"
                 return whole_submission(key.exercises, key.points, "error", msg), info
             try:
                 results, meta = load_result(result, self.limits.max_file_mb * 2**20)
