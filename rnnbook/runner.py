@@ -121,9 +121,14 @@ class _Progress:
             pass
 
 
-def _alarm(seconds: float, what: str):
+class CellTimeout(CallTimeout):
+    """Raised inside a cell that ran past the per-cell time limit."""
+
+
+def _alarm(seconds: float, what: str, error=CallTimeout):
     def handler(signum, frame):
-        raise CallTimeout(f"{what} ran longer than {seconds:g} s")
+        raise error(f"{what} ran longer than {seconds:g} s and was stopped (an endless loop, or "
+                    "waiting for input?)")
 
     signal.signal(signal.SIGALRM, handler)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -158,14 +163,12 @@ def execute(sources: list[str], cell_timeout: float = 120.0,
         sink = _BoundedSink()
         progress(f"cell {i + 1}")
         try:
-            _alarm(cell_timeout, f"cell {i + 1}")
+            _alarm(cell_timeout, "the cell", CellTimeout)
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 result = shell.run_cell(src, store_history=False, silent=True)
-        except CallTimeout:
+        except CallTimeout as err:  # the alarm rang between two statements of IPython's
             if len(errors) < MAX_CELL_ERRORS:
-                errors.append({"cell": i + 1, "error": (
-                    f"CellTimeout: the cell ran longer than {cell_timeout:g} s and was stopped "
-                    "(an endless loop, or waiting for input?)")})
+                errors.append({"cell": i + 1, "error": f"CellTimeout: {err}"})
             continue
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)

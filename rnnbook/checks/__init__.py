@@ -84,11 +84,11 @@ def check(chapter: str, name: str, fn) -> None:
             "`raise NotImplementedError(...)` line with your code, run its cell, then this one.")
     if not verdict.ok:
         raise AssertionError(f"{name}: {verdict.passed} of {verdict.total} cases pass. "
-                             f"{verdict.summary}")
+                             f"{verdict.message}")
     if ex.kind == "training":
         worst = max(verdict.metrics.values())
-        print(f"✓ {name}: {ex.metric_text} is {ex.format_metric(worst)} on the visible data "
-              f"(it must be below {ex.format_metric(ex.threshold)}).")
+        print(f"✓ {name}: {ex.metric_name} = {ex.format_metric(worst)} on the visible data "
+              f"(< {ex.format_metric(ex.threshold)} passes).")
     else:
         print(f"✓ {name}: all {verdict.total} cases match the reference.")
 

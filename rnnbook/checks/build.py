@@ -278,7 +278,7 @@ def _check_training(chapter, ex, known, sets, solution) -> tuple[dict, list]:
                 v = judge(ex, {case: cs.inputs[case]}, {case: got}, {case: cs.expected[case]})
                 if not v.metrics:
                     problems.append(f"{where}: the solution fails {group} case {case} with seed "
-                                    f"{s}: {v.summary}")
+                                    f"{s}: {v.message}")
                     continue
                 metrics.append(v.metrics[case])
     worst = max(metrics) if metrics else float("nan")

@@ -308,6 +308,7 @@ EXERCISES = [
         hidden_cases=_forecast_hidden_cases, points=2, args=("X_train", "y_train", "X_new"),
         outputs=("forecasts",), metric=mae_vs_naive, threshold=FORECAST_THRESHOLD,
         metric_text="your forecasts' MAE, as a multiple of the naive forecast's,",
+        metric_name="MAE / naive MAE",
         diagnose=_forecast_diagnose, mistakes=FORECAST_MISTAKES, time_limit=60, seeds=5,
         margin=0.1,
         what="forecasts for the windows X_new, shape (n,), from a model trained on X_train",

@@ -138,6 +138,7 @@ class TrainingExercise(Exercise):
     metric: Callable | None = None
     threshold: float = 0.0
     metric_text: str = "your metric"
+    metric_name: str = "metric"  # short, for the one line a passing check prints
     unit: str = ""
     seeds: int = 5
     margin: float = 0.1
@@ -345,8 +346,7 @@ def run_case(ex: Exercise, fn, args, guard: Callable | None = None, seed: int | 
     except OutputError as err:
         result = CaseError("output", str(err))
     except CallTimeout as err:
-        return CaseError("timeout", f"your function ran longer than the time allowed and was "
-                         f"stopped ({err}) -- an endless loop?")
+        return CaseError("timeout", f"your function was stopped: {err}")
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # noqa: BLE001 -- anything a student's code raises, exit() too

@@ -46,12 +46,18 @@ class Verdict:
     passed: int
     total: int
     score: float  # the share of the points earned, 0..1
-    summary: str  # one sentence: what is wrong (empty when everything passes)
+    summary: str  # what is wrong: a named mistake, and how many cases fail how (empty: all pass)
     details: list = field(default_factory=list)  # one line per failing case
     named: str | None = None  # the key of the known mistake that explains the outputs
     kinds: dict = field(default_factory=dict)  # {kind: number of cases}
     helper: str | None = None  # an unwritten function that the student's function calls
     metrics: dict = field(default_factory=dict)  # training exercises: {case: metric}
+    example: str = ""  # the most telling failing case, when no mistake or diagnosis is named
+
+    @property
+    def message(self) -> str:
+        """The summary and, when nothing is named, one failing case in full."""
+        return f"{self.summary} For example, {self.example}" if self.example else self.summary
 
     @property
     def ok(self) -> bool:
@@ -217,7 +223,8 @@ def judge(ex: Exercise, cases: dict, outputs: dict, expected: dict,
     if lead:
         verdict.summary = f"{as_sentence(lead)} {counts}".strip()
     else:
-        verdict.summary = f"{counts} For example, {details[0][0].lower()}{details[0][1:]}"
+        verdict.summary = counts
+        verdict.example = f"{details[0][0].lower()}{details[0][1:]}"
     return verdict
 
 

@@ -170,7 +170,7 @@ def grade_result(key: ChapterKey, results: dict, meta: dict) -> list[ExerciseGra
         else:
             status = "failed"
         feedback = ("all hidden cases pass." if verdict.ok else
-                    _one_line(verdict.summary, verdict.passed, verdict.total))
+                    _one_line(verdict.message, verdict.passed, verdict.total))
         details = [verdict.summary] + verdict.details if not verdict.ok else []
         grades.append(ExerciseGrade(name, points, max_points, status, feedback, details,
                                     verdict.passed, verdict.total))
