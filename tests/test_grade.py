@@ -48,12 +48,12 @@ def grade(args, cwd, env=None) -> subprocess.CompletedProcess:
 
 
 def read_rows(path) -> dict:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    by_sub: dict = {}
-    for row in rows:
-        by_sub.setdefault(row["submission"], {})[row["exercise"]] = row
-    return by_sub
+    """``{submission: {exercise: row}}``, as the grader reads its CSV back (a cell that would
+    start a spreadsheet formula is written with a leading quote)."""
+    from rnnbook.grade.report import read_grades
+
+    return {sub: {row["exercise"]: row for row in rows}
+            for sub, rows in read_grades(Path(path)).items()}
 
 
 class Listener:
@@ -176,7 +176,7 @@ def test_every_chapter_solution_full_marks_and_student_copy_zero(batch):
 
 def test_the_feedback_names_the_mistake_on_hidden_cases(batch):
     text = report_of(batch, "corpus/mistakes_a.ipynb")
-    assert "hidden case 'batch_of_1'" in text
+    assert "Hidden case 'batch_of_1'" in text
     assert "did you forget it?" in text and "0 of 8 hidden cases pass" in text
 
 

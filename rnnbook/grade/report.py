@@ -112,7 +112,8 @@ def markdown_report(submission: str, chapter: str | None, grades: list, notes: l
                  f"{fmt_points(max_total)}**.")
     lines += ["", "Each exercise was run on *hidden* test cases, different from the ones the "
               "notebook's own checks use; partial credit is the share of hidden cases your "
-              "function gets right.", ""]
+              "function gets right, except that a known mistake (named below) earns no points.",
+              ""]
     if grades:
         lines += ["| exercise | points | status |", "| --- | --- | --- |"]
         for g in grades:

@@ -57,7 +57,7 @@ RIGHT = {
     return keras.ops.convert_to_numpy(layer(x))''',
 }
 
-# Realistic mistakes (the same ones tests/mistakes/02_rnn.py names), two sets.
+# Realistic mistakes (the same ones solutions/mistakes/02_rnn.py names), two sets.
 MISTAKES_A = {  # no bias / state not carried / W counted as features^2 / first step / last only
     "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
     return np.tanh(x_t @ U + s_prev @ W)''',
@@ -367,9 +367,9 @@ subprocess.Popen([sys.executable, "-c", code, {token!r}], start_new_session=True
     cases["read_solutions.ipynb"] = (insert_after_imports(nb0, f'''\
 import glob, os
 seen = []
-for pattern in [{str(secret / "expected" / "*.npz")!r}, {str(secret / "*.ipynb")!r},
-                "../solutions/expected/*.npz", "/work/*/solutions/expected/*.npz",
-                "/**/solutions/expected/*.npz"]:
+for pattern in [{str(secret / "keys" / "*.npz")!r}, {str(secret / "*.ipynb")!r},
+                "../solutions/keys/*.npz", "/work/*/solutions/keys/*.npz",
+                "/**/solutions/keys/*.npz", "/opt/rnnbook/../solutions/keys/*.npz"]:
     for path in glob.glob(pattern, recursive=True)[:5]:
         try:
             seen.append(open(path, "rb").read(10))
