@@ -30,6 +30,7 @@ import argparse
 import copy
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -70,14 +71,44 @@ def setup_cell_source(repository: str) -> str:
     return SETUP_CELL.format(repository=repository)
 
 
+HINT_MORE = re.compile(r"^[ \t]*#\s{2,}(?P<more>\S.*?)\s*$")
+MAX_LINE = 79
+
+
+def stub_line(indent: str, hint: str) -> str:
+    """``raise NotImplementedError("<hint>")``, wrapped over several string literals when the
+    line would be longer than :data:`MAX_LINE` characters."""
+    def literal(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    one = f"{indent}raise NotImplementedError({literal(hint)})"
+    if len(one) <= MAX_LINE:
+        return one
+    inner = indent + " " * 4
+    width = MAX_LINE - len(inner) - 3  # the quotes and a closing parenthesis
+    while True:  # narrower until every line fits, escaped quotes included
+        parts = textwrap.wrap(hint, width=width, break_long_words=False,
+                              break_on_hyphens=False)
+        parts = [p + " " for p in parts[:-1]] + parts[-1:]
+        lines = [f"{indent}raise NotImplementedError("] + [inner + literal(p) for p in parts]
+        lines[-1] += ")"
+        if max(map(len, lines)) <= MAX_LINE or width < 20:
+            return "\n".join(lines)
+        width -= 2
+
+
 def strip_solutions(source: str, where: str = "cell") -> str:
-    """Replace each BEGIN/END SOLUTION region of a code cell by a ``NotImplementedError`` stub."""
-    out, region, indent, hint, first = [], None, "", None, False
+    """Replace each BEGIN/END SOLUTION region of a code cell by a ``NotImplementedError`` stub.
+
+    The stub's message is the region's first line when it is ``# HINT: <hint>``; the hint may go
+    on over the next comment lines when they are indented by two spaces or more after the ``#``.
+    """
+    out, region, indent, hint, state = [], None, "", None, None
     for lineno, line in enumerate(source.split("\n"), 1):
         if region is None:
             m = BEGIN.match(line)
             if m:
-                region, indent, hint, first = lineno, m.group("indent"), None, True
+                region, indent, hint, state = lineno, m.group("indent"), None, "first"
             elif END.match(line):
                 raise SolutionMarkupError(f"{where}, line {lineno}: END SOLUTION without BEGIN")
             else:
@@ -87,13 +118,16 @@ def strip_solutions(source: str, where: str = "cell") -> str:
             raise SolutionMarkupError(f"{where}, line {lineno}: BEGIN SOLUTION inside the region "
                                       f"opened at line {region}")
         if END.match(line):
-            text = (hint or DEFAULT_HINT).replace("\\", "\\\\").replace('"', '\\"')
-            out.append(f'{indent}raise NotImplementedError("{text}")')
+            out.append(stub_line(indent, hint or DEFAULT_HINT))
             region = None
             continue
-        if first and HINT.match(line):
-            hint = HINT.match(line).group("hint")
-        first = False
+        if state == "first" and HINT.match(line):
+            hint, state = HINT.match(line).group("hint"), "hint"
+            continue
+        if state == "hint" and HINT_MORE.match(line):
+            hint += " " + HINT_MORE.match(line).group("more")
+            continue
+        state = None
     if region is not None:
         raise SolutionMarkupError(f"{where}, line {region}: BEGIN SOLUTION is never closed")
     return "\n".join(out)

@@ -162,3 +162,33 @@ def test_the_points_live_only_in_the_specs():
             (ROOT / "exercises").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         assert "points" not in nb.metadata.get("rnnbook", {}), path
+
+
+def test_a_long_hint_becomes_a_stub_of_short_lines_with_the_whole_message():
+    src = ("def f(x):\n    # BEGIN SOLUTION\n"
+           "    # HINT: count the examples first (the last target is the last value of the\n"
+           "    #   series), then slice \"X[i]\" and Y[i]\n"
+           "    # a comment that is not part of the hint\n    return x\n    # END SOLUTION")
+    stub = gen.strip_solutions(src)
+    assert all(len(line) <= 79 for line in stub.splitlines()), stub
+    namespace = {}
+    exec(stub, namespace)
+    with pytest.raises(NotImplementedError) as err:
+        namespace["f"](1)
+    assert str(err.value) == ('count the examples first (the last target is the last value of '
+                              'the series), then slice "X[i]" and Y[i]')
+
+
+def test_code_lines_of_solutions_and_exercises_fit_79_characters():
+    """The exercise cells (the set-up cell is stamped from rnnbook/exercises.py for every
+    notebook, the book's included, and is checked with the book)."""
+    long = []
+    for folder in ("solutions", "exercises"):
+        for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            for i, cell in enumerate(nb.cells):
+                if cell.cell_type != "code" or "setup" in cell.metadata.get("tags", []):
+                    continue
+                long += [f"{folder}/{path.name} cell {i}: {len(line)}"
+                         for line in cell.source.splitlines() if len(line) > 79]
+    assert not long, long
