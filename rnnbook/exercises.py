@@ -14,6 +14,12 @@ In a solution notebook:
 - outputs and execution counts are cleared;
 - the notebook is stamped with ``metadata.rnnbook`` naming its chapter and its source.
 
+The points of an exercise are declared once, in its spec (``rnnbook/checks/chNN.py``); a heading
+``## Exercise 2.1 -- ... (2 points)`` must say the same, or the generator stops with an error.
+``--check`` also fails when a chapter's answer key (``solutions/keys/``) or its visible store
+(``rnnbook/checks/expected/``) is older than its spec, its solution code or its mistakes: rebuild
+them with ``python -m rnnbook.checks.build``.
+
 The first cell of every notebook is the set-up cell (tagged ``setup``): on Colab it installs this
 package from the repository named in ``_config.yml``; elsewhere it does nothing visible.
 """
@@ -24,6 +30,7 @@ import argparse
 import copy
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -32,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
 HINT = re.compile(r"^[ \t]*# HINT:\s*(?P<hint>.+?)\s*$")
+HEADING = re.compile(r"^##\s+Exercise\s+\d+\.\d+\b.*\((?P<points>\d+(?:\.\d+)?)\s+points?\)\s*$",
+                     re.M)
 DEFAULT_HINT = "replace this line with your solution"
 SETUP_TAG = "setup"
 
@@ -62,14 +71,44 @@ def setup_cell_source(repository: str) -> str:
     return SETUP_CELL.format(repository=repository)
 
 
+HINT_MORE = re.compile(r"^[ \t]*#\s{2,}(?P<more>\S.*?)\s*$")
+MAX_LINE = 79
+
+
+def stub_line(indent: str, hint: str) -> str:
+    """``raise NotImplementedError("<hint>")``, wrapped over several string literals when the
+    line would be longer than :data:`MAX_LINE` characters."""
+    def literal(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    one = f"{indent}raise NotImplementedError({literal(hint)})"
+    if len(one) <= MAX_LINE:
+        return one
+    inner = indent + " " * 4
+    width = MAX_LINE - len(inner) - 3  # the quotes and a closing parenthesis
+    while True:  # narrower until every line fits, escaped quotes included
+        parts = textwrap.wrap(hint, width=width, break_long_words=False,
+                              break_on_hyphens=False)
+        parts = [p + " " for p in parts[:-1]] + parts[-1:]
+        lines = [f"{indent}raise NotImplementedError("] + [inner + literal(p) for p in parts]
+        lines[-1] += ")"
+        if max(map(len, lines)) <= MAX_LINE or width < 20:
+            return "\n".join(lines)
+        width -= 2
+
+
 def strip_solutions(source: str, where: str = "cell") -> str:
-    """Replace each BEGIN/END SOLUTION region of a code cell by a ``NotImplementedError`` stub."""
-    out, region, indent, hint, first = [], None, "", None, False
+    """Replace each BEGIN/END SOLUTION region of a code cell by a ``NotImplementedError`` stub.
+
+    The stub's message is the region's first line when it is ``# HINT: <hint>``; the hint may go
+    on over the next comment lines when they are indented by two spaces or more after the ``#``.
+    """
+    out, region, indent, hint, state = [], None, "", None, None
     for lineno, line in enumerate(source.split("\n"), 1):
         if region is None:
             m = BEGIN.match(line)
             if m:
-                region, indent, hint, first = lineno, m.group("indent"), None, True
+                region, indent, hint, state = lineno, m.group("indent"), None, "first"
             elif END.match(line):
                 raise SolutionMarkupError(f"{where}, line {lineno}: END SOLUTION without BEGIN")
             else:
@@ -79,13 +118,16 @@ def strip_solutions(source: str, where: str = "cell") -> str:
             raise SolutionMarkupError(f"{where}, line {lineno}: BEGIN SOLUTION inside the region "
                                       f"opened at line {region}")
         if END.match(line):
-            text = (hint or DEFAULT_HINT).replace("\\", "\\\\").replace('"', '\\"')
-            out.append(f'{indent}raise NotImplementedError("{text}")')
+            out.append(stub_line(indent, hint or DEFAULT_HINT))
             region = None
             continue
-        if first and HINT.match(line):
-            hint = HINT.match(line).group("hint")
-        first = False
+        if state == "first" and HINT.match(line):
+            hint, state = HINT.match(line).group("hint"), "hint"
+            continue
+        if state == "hint" and HINT_MORE.match(line):
+            hint += " " + HINT_MORE.match(line).group("more")
+            continue
+        state = None
     if region is not None:
         raise SolutionMarkupError(f"{where}, line {region}: BEGIN SOLUTION is never closed")
     return "\n".join(out)
@@ -137,6 +179,41 @@ def make_exercise(solution, chapter: str, repository: str, where: str = "noteboo
     return nb
 
 
+def check_points(nb, chapter: str, where: str = "notebook") -> None:
+    """Every exercise heading's "(N points)" must equal the points of the exercise's spec: the
+    heading is followed by the cell that defines the exercise's function."""
+    from rnnbook.checks import exercises
+
+    try:
+        specs = {ex.target: ex for ex in exercises(chapter).values()}
+    except KeyError:
+        return  # a notebook without exercise specs (a test fixture)
+    seen = set()
+    pending = None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = HEADING.search(cell.source)
+            if m:
+                pending = float(m.group("points"))
+            continue
+        for target, ex in specs.items():
+            if re.search(rf"^def {re.escape(target)}\(", cell.source, re.M):
+                seen.add(target)
+                if pending is None:
+                    raise ValueError(f"{where}: the function `{target}` has no exercise heading "
+                                     "with its points before it ('## Exercise N.M -- ... "
+                                     f"({ex.points:g} points)')")
+                if pending != float(ex.points):
+                    raise ValueError(f"{where}: the heading before `{target}` says {pending:g} "
+                                     f"points, its spec (rnnbook/checks/ch{chapter[:2]}.py) "
+                                     f"{ex.points:g}: change one of them")
+                pending = None
+    missing = sorted(set(specs) - seen)
+    if missing:
+        raise ValueError(f"{where}: no cell defines {', '.join(missing)}, which the spec of "
+                         f"chapter {chapter} names")
+
+
 def read_notebook(path: Path):
     try:
         return nbformat.read(path, as_version=4)
@@ -165,7 +242,9 @@ def planned(root: Path = ROOT, chapters: list[str] | None = None) -> dict[Path, 
             continue
         chapter = path.stem
         rel = path.relative_to(root)
-        nb = make_exercise(read_notebook(path), chapter, repository, str(rel))
+        solution = read_notebook(path)
+        check_points(solution, chapter, str(rel))
+        nb = make_exercise(solution, chapter, repository, str(rel))
         files[root / "exercises" / path.name] = render(nb)
     return files
 
@@ -184,11 +263,16 @@ def stale(root: Path = ROOT, chapters: list[str] | None = None) -> list[str]:
             continue
         if path not in files:
             problems.append(f"{path.relative_to(root)} has no solution notebook")
+    if (root / "_toc.yml").is_file():
+        from rnnbook.checks.store import stale_keys
+
+        problems += stale_keys(root, chapters)
     return problems
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description="Generate exercises/ from solutions/.")
+    p = argparse.ArgumentParser(prog="rnnbook exercises",
+                                description="Generate exercises/ from solutions/.")
     p.add_argument("chapters", nargs="*", help="only these chapter stems (default: all)")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
     p.add_argument("--root", type=Path, default=ROOT)
@@ -199,9 +283,10 @@ def main(argv=None) -> int:
             for line in problems:
                 print(line, file=sys.stderr)
             if problems:
-                print("run `python -m rnnbook.exercises` to regenerate", file=sys.stderr)
+                print("run `python -m rnnbook.exercises` to regenerate (and "
+                      "`python -m rnnbook.checks.build CHAPTER` for a stale key)", file=sys.stderr)
                 return 1
-            print("exercises/ is in sync with solutions/")
+            print("exercises/ and the answer keys are in sync with solutions/")
             return 0
         for path, text in planned(args.root, args.chapters).items():
             if not path.exists() or path.read_text() != text:

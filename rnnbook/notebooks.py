@@ -43,7 +43,8 @@ def unexecuted_cells(path: Path) -> list[int]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description="Execute notebooks and store their outputs.")
+    p = argparse.ArgumentParser(prog="rnnbook execute",
+                                description="Execute notebooks and store their outputs.")
     p.add_argument("notebooks", nargs="+", type=Path)
     p.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     p.add_argument("--dry-run", action="store_true", help="execute but do not write")

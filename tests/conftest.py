@@ -7,4 +7,4 @@ os.environ.update(TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
 sys.path.insert(0, str(Path(__file__).parent))
 
 # The golden notebooks are inputs and outputs of the generator's tests, not notebooks to run.
-collect_ignore_glob = ["golden/*", "mistakes/*"]
+collect_ignore_glob = ["golden/*", "grading_corpus/*"]

@@ -11,8 +11,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def chapters_with_exercises() -> list[str]:
-    """Chapters that have a solution notebook (the ones whose checks can be tested)."""
-    return sorted(p.stem for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    """The chapters of ``_toc.yml`` (the one list of chapters; a test checks that every folder
+    agrees with it)."""
+    from rnnbook.checks.store import chapters
+
+    return chapters(ROOT)
 
 
 def exercise_namespace(notebook: Path) -> dict:
@@ -35,8 +38,20 @@ def exercise_namespace(notebook: Path) -> dict:
     return namespace
 
 
+def define(namespace: dict, source: str, name: str = "cell") -> dict:
+    """Run ``source`` as a notebook cell would (its own file name, so tracebacks point at it)."""
+    import linecache
+
+    filename = f"<{name}>"
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    ns = dict(namespace)
+    exec(compile(source, filename, "exec"), ns)
+    return ns
+
+
 def mistakes(chapter: str) -> dict:
-    path = ROOT / "tests" / "mistakes" / f"{chapter}.py"
+    path = ROOT / "solutions" / "mistakes" / f"{chapter}.py"
     spec = importlib.util.spec_from_file_location(f"mistakes_{chapter}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

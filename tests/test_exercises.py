@@ -81,10 +81,10 @@ def test_the_repository_url_is_read_from_config():
 
 @pytest.fixture()
 def course_copy(tmp_path):
-    for name in ("_config.yml",):
+    for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, tmp_path / name)
     for folder in ("book", "solutions", "exercises"):
-        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("*.npz"))
+        shutil.copytree(ROOT / folder, tmp_path / folder)
     return tmp_path
 
 
@@ -132,3 +132,63 @@ def test_naming_a_chapter_touches_only_that_chapter(course_copy, capsys):
     assert gen.main(["--check", "--root", str(course_copy), "02_rnn"]) == 0
     if (course_copy / "solutions" / "01_time_series.ipynb").exists():
         assert gen.main(["--check", "--root", str(course_copy)]) == 1
+
+
+def test_a_heading_must_show_the_points_of_the_spec(course_copy, capsys):
+    path = course_copy / "solutions" / "02_rnn.ipynb"
+    text = path.read_text()
+    assert "## Exercise 2.1 -- one step of the cell (2 points)" in text
+    path.write_text(text.replace("one step of the cell (2 points)", "one step of the cell (3 points)"))
+    assert gen.main(["--check", "--root", str(course_copy)]) == 2
+    err = capsys.readouterr().err
+    assert "says 3 points, its spec (rnnbook/checks/ch02.py) 2" in err
+
+
+def test_check_fails_when_the_solution_code_changes_but_the_key_does_not(course_copy, capsys):
+    path = course_copy / "solutions" / "02_rnn.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "def rnn_cell_step" in c.source)
+    cell.source = cell.source.replace("return np.tanh(", "return 1.0 * np.tanh(")
+    nbformat.write(nb, path)
+    assert gen.main(["--root", str(course_copy)]) == 0  # the student copy is regenerated...
+    assert gen.main(["--check", "--root", str(course_copy)]) == 1  # ...but the key is stale
+    err = capsys.readouterr().err
+    assert "solutions/keys/02_rnn.npz is stale (the solution changed" in err
+    assert "python -m rnnbook.checks.build 02_rnn" in err
+
+
+def test_the_points_live_only_in_the_specs():
+    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")) + sorted(
+            (ROOT / "exercises").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        assert "points" not in nb.metadata.get("rnnbook", {}), path
+
+
+def test_a_long_hint_becomes_a_stub_of_short_lines_with_the_whole_message():
+    src = ("def f(x):\n    # BEGIN SOLUTION\n"
+           "    # HINT: count the examples first (the last target is the last value of the\n"
+           "    #   series), then slice \"X[i]\" and Y[i]\n"
+           "    # a comment that is not part of the hint\n    return x\n    # END SOLUTION")
+    stub = gen.strip_solutions(src)
+    assert all(len(line) <= 79 for line in stub.splitlines()), stub
+    namespace = {}
+    exec(stub, namespace)
+    with pytest.raises(NotImplementedError) as err:
+        namespace["f"](1)
+    assert str(err.value) == ('count the examples first (the last target is the last value of '
+                              'the series), then slice "X[i]" and Y[i]')
+
+
+def test_code_lines_of_solutions_and_exercises_fit_79_characters():
+    """The exercise cells (the set-up cell is stamped from rnnbook/exercises.py for every
+    notebook, the book's included, and is checked with the book)."""
+    long = []
+    for folder in ("solutions", "exercises"):
+        for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            for i, cell in enumerate(nb.cells):
+                if cell.cell_type != "code" or "setup" in cell.metadata.get("tags", []):
+                    continue
+                long += [f"{folder}/{path.name} cell {i}: {len(line)}"
+                         for line in cell.source.splitlines() if len(line) > 79]
+    assert not long, long

@@ -7,68 +7,61 @@ In a notebook::
     ...
     check("cell_step", rnn_cell_step)
 
-A check runs your function on the visible cases, compares the outputs with the stored reference
-outputs, prints one line when all match, and otherwise raises an ``AssertionError`` whose message
-says what is probably wrong (a known mistake it recognises, or where the numbers differ).
+A check runs your function on the visible cases, judges the outputs against the stored reference
+outputs (:func:`rnnbook.checks.judge.judge`, the same judge the grader uses on the hidden cases),
+prints one line when every case passes, and otherwise raises an ``AssertionError`` whose message
+says what is probably wrong: a known mistake that explains your outputs, or what differs where.
+
+Layout: :mod:`~rnnbook.checks.core` (what an exercise is; running a function on cases),
+:mod:`~rnnbook.checks.judge` (verdicts, scores, messages), :mod:`~rnnbook.checks.store` (the
+stored cases and the answer key), :mod:`~rnnbook.checks.build` (writes them, authors only), and
+one spec module per chapter, ``rnnbook.checks.chNN``.
 """
 
 from __future__ import annotations
 
 import importlib
 from functools import lru_cache
-from importlib import resources
 
-import numpy as np
+from rnnbook.checks import store
+from rnnbook.checks.core import CaseError, Exercise, TrainingExercise, run_cases
+from rnnbook.checks.judge import Verdict, judge
 
-from rnnbook.checks.core import Exercise, Verdict, judge, split_variants, unpack
+__all__ = ["Exercise", "TrainingExercise", "CaseError", "Verdict", "chapters", "exercises",
+           "check", "for_chapter", "visible", "visible_expected", "judge", "run_cases"]
 
-#: chapter stem -> module defining ``EXERCISES``
-CHAPTERS = {
-    "01_time_series": "rnnbook.checks.ch01",
-    "02_rnn": "rnnbook.checks.ch02",
-    "03_bidirectional_rnn": "rnnbook.checks.ch03",
-    "04_deep_rnn": "rnnbook.checks.ch04",
-    "05_gradient_problem": "rnnbook.checks.ch05",
-    "06_gates": "rnnbook.checks.ch06",
-    "07_lstm": "rnnbook.checks.ch07",
-    "08_gru": "rnnbook.checks.ch08",
-    "09_irnn": "rnnbook.checks.ch09",
-}
+
+def chapters() -> list[str]:
+    """Every chapter with exercises, in book order (from ``_toc.yml`` in a checkout)."""
+    return store.chapters()
 
 
 def exercises(chapter: str) -> dict[str, Exercise]:
-    """The exercises of a chapter, by name."""
-    if chapter not in CHAPTERS:
-        raise KeyError(f"unknown chapter {chapter!r}; known: {', '.join(CHAPTERS)}")
-    module = importlib.import_module(CHAPTERS[chapter])
+    """The exercises of a chapter, by name, in the notebook's order."""
+    try:
+        module = importlib.import_module(store.module_name(chapter))
+    except ModuleNotFoundError:
+        raise KeyError(f"unknown chapter {chapter!r}; known: {', '.join(chapters())}") from None
+    if getattr(module, "CHAPTER", None) != chapter:
+        raise KeyError(f"unknown chapter {chapter!r}; known: {', '.join(chapters())}")
     return {ex.name: ex for ex in module.EXERCISES}
 
 
 @lru_cache(maxsize=None)
-def visible_expected(chapter: str) -> dict:
-    """``{exercise: {case: {variant: outputs}}}`` for the visible cases, from the package."""
-    path = resources.files("rnnbook") / "checks" / "expected" / f"{chapter}.npz"
+def visible(chapter: str) -> dict[str, store.CaseSet]:
+    """``{exercise: CaseSet}`` of the visible cases, from the package."""
+    path = store.visible_path(chapter)
     if not path.is_file():
         raise FileNotFoundError(
             f"No stored reference outputs for chapter {chapter} ({path}). Course authors: run "
-            f"`python -m rnnbook.checks.build {chapter}`. Students: reinstall rnnbook."
-        )
-    with path.open("rb") as f, np.load(f, allow_pickle=False) as npz:
-        results, _ = unpack(npz)
-    return results
+            f"`python -m rnnbook.checks.build {chapter}`. Students: reinstall rnnbook.")
+    results, meta = store.load(path)
+    return store.case_sets(results, meta, "visible")
 
 
-def evaluate(ex: Exercise, fn, cases: dict) -> dict:
-    """Run ``fn`` on each case: ``{case: tuple of arrays}`` or ``{case: error message}``."""
-    outputs = {}
-    for case, args in cases.items():
-        try:
-            outputs[case] = ex.run(fn, [np.array(a, copy=True) for a in args])
-        except NotImplementedError:
-            raise
-        except Exception as err:  # the student's error, reported as a message
-            outputs[case] = f"your function raised {type(err).__name__}: {err}"
-    return outputs
+def visible_expected(chapter: str) -> dict[str, store.CaseSet]:
+    """The visible cases of a chapter by exercise (an alias of :func:`visible`)."""
+    return visible(chapter)
 
 
 def check(chapter: str, name: str, fn) -> None:
@@ -79,24 +72,26 @@ def check(chapter: str, name: str, fn) -> None:
     if not callable(fn):
         raise AssertionError(f"{name}: expected a function `{ex.target}`, got "
                              f"{type(fn).__name__}. Did you overwrite it with a value?")
-    cases = ex.make_cases(hidden=False)
-    try:
-        outputs = evaluate(ex, fn, cases)
-    except NotImplementedError:
+    cases = visible(chapter).get(name)
+    if cases is None:
+        raise FileNotFoundError(f"no stored reference outputs for {chapter}/{name}: rebuild "
+                                f"with `python -m rnnbook.checks.build {chapter}`")
+    outputs = run_cases(ex, fn, cases.inputs)
+    verdict = judge(ex, cases.inputs, outputs, cases.expected, cases.mistakes, hidden=False)
+    if verdict.stub:
         raise AssertionError(
             f"{name}: `{ex.target}` is not written yet -- replace the "
-            "`raise NotImplementedError(...)` line with your code, run its cell, then this one."
-        ) from None
-    stored = visible_expected(chapter).get(name)
-    if stored is None:
-        raise FileNotFoundError(f"no stored reference outputs for {chapter}/{name}")
-    expected, mistakes = split_variants(stored)
-    verdict: Verdict = judge(ex, cases, outputs, expected, mistakes)
+            "`raise NotImplementedError(...)` line with your code, run its cell, then this one.")
     if not verdict.ok:
-        first = verdict.messages[0]
-        more = f" ({len(verdict.messages) - 1} more case(s) fail too.)" if len(verdict.messages) > 1 else ""
-        raise AssertionError(f"{name}: {verdict.passed} of {verdict.total} cases pass. {first}{more}")
-    print(f"✓ {name}: all {verdict.total} cases match the reference.")
+        raise AssertionError(f"{name}: {verdict.passed} of {verdict.total} cases pass. "
+                             f"{verdict.message}")
+    if ex.kind == "training":
+        worst = max(verdict.metrics.values())
+        print(f"✓ {name}: {ex.metric_name} = {ex.format_metric(worst)} on the visible data "
+              f"(< {ex.format_metric(ex.threshold)} passes).")
+    else:
+        print(f"✓ {name}: all {verdict.total} cases match the reference.")
+
 
 
 def for_chapter(chapter: str):

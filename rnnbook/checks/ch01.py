@@ -1,15 +1,23 @@
 """Exercises of chapter 1, the time series problem (``solutions/01_time_series.ipynb``).
 
-Every exercise takes plain NumPy arrays (a series, windows, targets) and returns arrays, so it is
-checked on small made-up inputs with the edge cases spelled out: one window, a window of one
+Exercises 1.1-1.5 take plain NumPy arrays (a series, windows, targets) and return arrays, so they
+are checked on small made-up inputs with the edge cases spelled out: one window, a window of one
 step, an empty validation part, a season as long as the window, a training part of one example.
+
+Exercise 1.6 is a *training exercise* (:class:`~rnnbook.checks.core.TrainingExercise`): the
+student's function trains a model and forecasts windows it is given; it passes when its MAE is
+well below the naive forecast's. The visible case is the real sunspot record (it ships with the
+package); the grader's cases are sunspot-like series drawn from the secret seed, so their targets
+cannot be looked up anywhere.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks.core import Exercise
+from rnnbook.checks.core import Exercise, TrainingExercise
+
+CHAPTER = "01_time_series"
 
 
 def _series(rng, n):
@@ -123,9 +131,104 @@ def _shuffled(args, got, expected):
     return None
 
 
+# ---- 1.6: beat the naive forecast (a training exercise) -----------------------------------------
+
+WINDOW = 20  # years in a window, as in the chapter
+TRAIN, VAL = 0.7, 0.15  # the chapter's split: train on the first 70 %, forecast the next 15 %
+
+
+def sunspot_like(rng: np.random.Generator, years: int = 309) -> np.ndarray:
+    """A yearly series that looks like the sunspot record: cycles of 9 to 13.5 years, each with
+    its own height, rising faster than they fall, plus noise; never negative."""
+    t = np.arange(years, dtype=float)
+    series = np.zeros(years)
+    start = -rng.uniform(0, 12)
+    while start < years:
+        period = rng.uniform(9, 13.5)
+        peak = rng.uniform(40, 190)
+        rise = period * rng.uniform(0.3, 0.45)
+        tt = t - start
+        up = (tt >= 0) & (tt < rise)
+        down = (tt >= rise) & (tt < period)
+        series[up] += peak * np.sin(np.pi / 2 * tt[up] / rise) ** 2
+        series[down] += peak * np.cos(np.pi / 2 * (tt[down] - rise) / (period - rise)) ** 2
+        start += period
+    series += rng.normal(scale=rng.uniform(3, 6), size=years)
+    return np.clip(series, 0, None).round(1)
+
+
+def forecast_case(series) -> tuple[tuple, np.ndarray]:
+    """``((X_train, y_train, X_new), y_new)``: windows of the first 70 % of a series and their
+    next values; the windows of the next 15 % to forecast, and their next values (the truth)."""
+    series = np.asarray(series, dtype="float64")
+    X = np.lib.stride_tricks.sliding_window_view(series[:-1], WINDOW).copy()
+    y = series[WINDOW:]
+    n_train, n_val = int(round(len(y) * TRAIN)), int(round(len(y) * VAL))
+    new = slice(n_train, n_train + n_val)
+    return (X[:n_train], y[:n_train], X[new]), y[new]
+
+
+def _forecast_cases(rng):
+    from rnnbook.data import load_sunspots
+
+    return {"sunspots": forecast_case(load_sunspots()[1])}
+
+
+def _forecast_hidden_cases(rng):
+    return {f"sunspot_like_{k}": forecast_case(sunspot_like(rng)) for k in (1, 2)}
+
+
+def _mae(a, b) -> float:
+    return float(np.mean(np.abs(np.asarray(a, "float64") - np.asarray(b, "float64"))))
+
+
+def mae_vs_naive(args, forecasts, targets) -> float:
+    """The forecasts' MAE as a multiple of the naive forecast's (the last value of a window)."""
+    X_new = np.asarray(args[2])
+    return _mae(forecasts, targets[0]) / _mae(X_new[:, -1], targets[0])
+
+
+FORECAST_THRESHOLD = 0.85
+FORECAST_MISTAKES = {
+    "naive_copy": "your forecasts are the last value of each window: the naive forecast itself. "
+                  "Train a model on (X_train, y_train) and return its forecasts for X_new.",
+    "not_unscaled": "your forecasts are on another scale than the series (a straight-line map of "
+                    "them would pass): did you standardise the data for training and forget to "
+                    "turn the forecasts back, forecast * std + mean with the training statistics?",
+    "constant": "your forecasts hardly change from one window to the next: the model has not "
+                "learned. Standardise the inputs, train longer or with a larger learning rate, "
+                "and watch the training loss go down.",
+    "column": "your forecasts have shape (n, 1): return one number per window, shape (n,) (e.g. "
+              "`model.predict(X, verbose=0)[:, 0]`).",
+}
+
+
+def _forecast_diagnose(args, got, expected):
+    """Name a known mistake from the forecasts (no numbers: this runs on hidden cases too)."""
+    (pred,), (y,) = got, expected
+    pred = np.asarray(pred, "float64")
+    if pred.shape == y.shape + (1,):
+        return FORECAST_MISTAKES["column"]
+    if pred.shape != y.shape or not np.all(np.isfinite(pred)):
+        return None
+    X_new = np.asarray(args[2], "float64")
+    if np.allclose(pred, X_new[:, -1]):
+        return FORECAST_MISTAKES["naive_copy"]
+    A = np.c_[pred, np.ones_like(pred)]
+    fitted = A @ np.linalg.lstsq(A, y, rcond=None)[0]
+    off_scale = (abs(np.mean(pred) - np.mean(y)) > 0.5 * np.std(y)
+                 or abs(np.std(pred) / np.std(y) - 1) > 0.5)
+    if off_scale and mae_vs_naive(args, fitted, (y,)) < FORECAST_THRESHOLD:
+        return FORECAST_MISTAKES["not_unscaled"]
+    if np.std(pred) < 0.05 * np.std(y):
+        return FORECAST_MISTAKES["constant"]
+    return None
+
+
 EXERCISES = [
     Exercise(
-        "windows", target="make_multistep_windows", cases=_windows_cases,
+        "windows", target="make_multistep_windows", cases=_windows_cases, points=2,
+        args=("series", "window", "horizon"), outputs=("X", "Y"),
         what="(X, Y): windows of shape (n, window) and the next `horizon` values, (n, horizon)",
         mistakes={
             "target_inside_window": "your targets start one step too early: the first target is "
@@ -143,12 +246,15 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "split", target="split_in_time", cases=_split_cases, diagnose=_shuffled,
+        "split", target="split_in_time", cases=_split_cases, diagnose=_shuffled, points=2,
+        args=("X", "y", "n_train", "n_val"),
+        outputs=("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"),
         what="(X_train, y_train, X_val, y_val, X_test, y_test), in time order",
         mistakes=SPLIT_MISTAKES,
     ),
     Exercise(
-        "baseline_mae", target="baseline_mae", cases=_baseline_cases,
+        "baseline_mae", target="baseline_mae", cases=_baseline_cases, points=1,
+        args=("X", "y", "season"),
         what="the MAE of the seasonal naive forecast X[:, -season] (a number)",
         mistakes={
             "off_by_one": "your forecast is one step too early in the window: the value `season` "
@@ -165,7 +271,8 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "standardise", target="standardise", cases=_standardise_cases,
+        "standardise", target="standardise", cases=_standardise_cases, points=2,
+        args=("train", "val", "test"), outputs=("train_z", "val_z", "test_z"),
         what="(train_z, val_z, test_z), each standardised with the training mean and std",
         mistakes={
             "whole_series_stats": "you used the mean and std of all the data: that leaks the "
@@ -182,7 +289,8 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "linear_forecaster", target="fit_linear_forecaster", cases=_linear_cases,
+        "linear_forecaster", target="fit_linear_forecaster", cases=_linear_cases, points=2,
+        args=("X_train", "y_train"), outputs=("w", "b"),
         what="(w, b): the least-squares weights, shape (window,), and bias (a number)",
         mistakes={
             "no_bias": "your fit has no intercept (b = 0): append a column of ones to X so that "
@@ -194,5 +302,15 @@ EXERCISES = [
             "reversed_weights": "your weights come out in reverse order: w[j] multiplies "
                                 "X[:, j], the j-th oldest value of the window.",
         },
+    ),
+    TrainingExercise(
+        "beat_naive", target="train_and_forecast", cases=_forecast_cases,
+        hidden_cases=_forecast_hidden_cases, points=2, args=("X_train", "y_train", "X_new"),
+        outputs=("forecasts",), metric=mae_vs_naive, threshold=FORECAST_THRESHOLD,
+        metric_text="your forecasts' MAE, as a multiple of the naive forecast's,",
+        metric_name="MAE / naive MAE",
+        diagnose=_forecast_diagnose, mistakes=FORECAST_MISTAKES, time_limit=60, seeds=5,
+        margin=0.1,
+        what="forecasts for the windows X_new, shape (n,), from a model trained on X_train",
     ),
 ]

@@ -6,6 +6,9 @@ import numpy as np
 
 from rnnbook.checks.core import Exercise
 
+CHAPTER = "02_rnn"
+SEQ_ARGS = ("x", "s0", "U", "W", "b")
+
 
 def _weights(rng, features, units, scale=0.5):
     U = rng.normal(scale=scale, size=(features, units)).astype("float32")
@@ -22,6 +25,9 @@ def _cell_step_cases(rng):
         "zero_state": (4, 3, 2, True),
         "one_unit": (3, 2, 1, False),
         "wide": (2, 6, 5, False),
+        "more_units_than_features": (3, 2, 4, False),
+        "square_weights": (4, 3, 3, False),
+        "batch_of_2": (2, 4, 2, False),
     }.items():
         x = rng.normal(size=(batch, features)).astype("float32")
         s = np.zeros((batch, units), "float32") if zero else rng.normal(size=(batch, units)).astype("float32")
@@ -55,8 +61,14 @@ def _readout_cases(rng):
 
 
 def _param_cases(rng):
-    pairs = [(1, 1), (1, 32), (3, 4), (10, 64), (64, 10), (int(rng.integers(2, 50)), int(rng.integers(2, 50)))]
-    return {f"features_{f}_units_{u}": (np.int64(f), np.int64(u)) for f, u in pairs}
+    def n(lo=2, hi=65):
+        return int(rng.integers(lo, hi))
+
+    square = n()
+    pairs = {"one_feature": (1, n()), "one_unit": (n(), 1), "features_equal_units": (square, square),
+             "more_features": (n(65, 200), n(2, 20)), "more_units": (n(2, 20), n(65, 200)),
+             "random": (n(), n())}
+    return {name: (np.int64(f), np.int64(u)) for name, (f, u) in pairs.items()}
 
 
 def _keras_cases(rng):
@@ -72,7 +84,8 @@ def _reversed_time(args, got, expected):
 
 EXERCISES = [
     Exercise(
-        "cell_step", target="rnn_cell_step", cases=_cell_step_cases,
+        "cell_step", target="rnn_cell_step", cases=_cell_step_cases, points=2,
+        args=("x_t", "s_prev", "U", "W", "b"), outputs=("s_t",),
         what="the new state s_t, shape (batch, units)",
         mistakes={
             "no_bias": "your output matches the reference without the bias b -- did you forget it?",
@@ -85,6 +98,7 @@ EXERCISES = [
     ),
     Exercise(
         "forward", target="rnn_forward", cases=_sequence_cases, diagnose=_reversed_time,
+        points=2, args=SEQ_ARGS, outputs=("states",),
         what="all states, shape (batch, time, units)",
         mistakes={
             "reversed": "your states come out in reverse time order -- s_t belongs at position t.",
@@ -95,7 +109,8 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "param_count", target="simple_rnn_params", cases=_param_cases,
+        "param_count", target="simple_rnn_params", cases=_param_cases, points=1,
+        args=("features", "units"),
         what="the number of trainable parameters of SimpleRNN(units) on `features` inputs",
         mistakes={
             "no_bias": "you left out the bias: one per unit.",
@@ -106,7 +121,8 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "readout", target="rnn_readout", cases=_readout_cases,
+        "readout", target="rnn_readout", cases=_readout_cases, points=2,
+        args=SEQ_ARGS + ("V", "c"), outputs=("o_all", "o_last"),
         what="(o_all, o_last): outputs at every step, and at the last step only",
         mistakes={
             "first_not_last": "your many-to-one output is the output at the first step; "
@@ -116,7 +132,8 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "keras_forward", target="keras_rnn_forward", cases=_keras_cases,
+        "keras_forward", target="keras_rnn_forward", cases=_keras_cases, points=2,
+        args=("x", "U", "W", "b"), outputs=("states",),
         what="all states from keras.layers.SimpleRNN, shape (batch, time, units)",
         mistakes={
             "last_only": "you returned only the last state: set return_sequences=True.",

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks.core import Exercise
+from rnnbook.checks.core import Exercise, as_python
+
+CHAPTER = "04_deep_rnn"
 
 
 def as_layers(flat):
@@ -25,6 +27,9 @@ def _stack_cases(rng):
         "three_layers": (2, 4, 3, [4, 4, 2]),
         "batch_of_1": (1, 7, 1, [3, 2]),
         "one_time_step": (2, 1, 2, [3, 4]),
+        "four_layers": (2, 5, 2, [3, 4, 3, 2]),
+        "wide_top": (3, 4, 2, [2, 6]),
+        "longer": (2, 9, 3, [4, 3]),
     }.items():
         x = rng.normal(size=(batch, time, features)).astype("float32")
         sizes, flat = [features] + units, []
@@ -40,64 +45,81 @@ def _call_stack(fn, args):
 
 
 def _param_cases(rng):
-    cases = {}
-    for name, (features, units) in {
-        "one_layer": (3, [4]),
-        "two_layers": (3, [8, 4]),
-        "three_layers": (1, [16, 16, 16]),
-        "one_unit": (1, [1, 1]),
-        "random": (int(rng.integers(1, 20)), list(rng.integers(1, 30, size=3))),
-    }.items():
-        for bidirectional in (False, True):
-            cases[f"{name}_{'bi' if bidirectional else 'uni'}"] = (
-                np.int64(features), np.array(units, dtype=np.int64), np.bool_(bidirectional))
-    return cases
+    def units(k):
+        return [int(u) for u in rng.integers(1, 30, size=k)]
+
+    return {name: (np.int64(features), np.array(sizes, dtype=np.int64))
+            for name, (features, sizes) in {
+                "one_layer": (int(rng.integers(2, 10)), units(1)),
+                "two_layers": (int(rng.integers(2, 10)), units(2)),
+                "three_layers": (int(rng.integers(1, 5)), units(3)),
+                "one_unit": (int(rng.integers(1, 4)), [1] * int(rng.integers(2, 5))),
+                "one_feature": (1, units(int(rng.integers(2, 4)))),
+                "random": (int(rng.integers(1, 20)), units(int(rng.integers(2, 5)))),
+            }.items()}
+
+
+def _call_params(fn, a):
+    """Each case counts the stack both ways: without and with Bidirectional."""
+    return tuple(fn(as_python(a[0]), [int(n) for n in a[1]], bi) for bi in (False, True))
 
 
 def _shape_cases(rng):
+    def sizes(k):
+        return [int(u) for u in rng.integers(2, 30, size=k)]
+
     cases = {}
     for name, (batch, time, features, units) in {
-        "one_layer": (32, 10, 3, [8]),
-        "two_layers": (4, 20, 1, [16, 6]),
-        "batch_of_1": (1, 1, 2, [5, 7, 3]),
-        "random": tuple(int(v) for v in rng.integers(2, 30, size=3)) + (list(rng.integers(2, 30, size=2)),),
+        "one_layer": (int(rng.integers(2, 64)), int(rng.integers(2, 30)), 3, sizes(1)),
+        "two_layers": (int(rng.integers(2, 64)), int(rng.integers(2, 30)), 1, sizes(2)),
+        "batch_of_1": (1, int(rng.integers(2, 30)), 2, sizes(3)),
+        "one_step": (int(rng.integers(2, 64)), 1, 4, sizes(2)),
+        "random": tuple(int(v) for v in rng.integers(2, 30, size=3)) + (sizes(2),),
     }.items():
-        for top_sequences in (False, True):
-            for bidirectional in (False, True):
-                key = f"{name}_{'seq' if top_sequences else 'last'}_{'bi' if bidirectional else 'uni'}"
-                cases[key] = (np.int64(batch), np.int64(time), np.int64(features),
-                              np.array(units, dtype=np.int64), np.bool_(top_sequences),
-                              np.bool_(bidirectional))
+        while len(units) > 1 and units[0] == units[-1]:
+            units[-1] = int(rng.integers(2, 30))
+        cases[name] = (np.int64(batch), np.int64(time), np.int64(features),
+                       np.array(units, dtype=np.int64))
     return cases
+
+
+SHAPE_SETTINGS = [(seq, bi) for seq in (False, True) for bi in (False, True)]
 
 
 def _call_shape(fn, a):
-    return fn(int(a[0]), int(a[1]), int(a[2]), [int(n) for n in a[3]], bool(a[4]), bool(a[5]))
+    """Each case tries the four settings of (top_sequences, bidirectional)."""
+    sizes = [as_python(v) for v in a[:3]]
+    return tuple(np.asarray(fn(*sizes, [int(n) for n in a[3]], seq, bi))
+                 for seq, bi in SHAPE_SETTINGS)
 
 
 def _fix_cases(rng):
-    cases = {}
-    for name, flags in {
-        "one_layer": [False],
-        "all_false": [False, False, False],
-        "all_true": [True, True],
-        "middle_forgot": [True, False, True],
-        "bottom_forgot": [False, True, False],
-        "random": list(rng.random(4) < 0.5),
-    }.items():
-        for many_to_many in (False, True):
-            cases[f"{name}_{'many' if many_to_many else 'one'}"] = (
-                np.array(flags, dtype=bool), np.bool_(many_to_many))
-    return cases
+    def flags(k):
+        return [bool(v) for v in rng.random(k) < 0.5]
+
+    return {name: (np.array(value, dtype=bool),) for name, value in {
+        "one_layer": flags(1),
+        "all_false": [False] * int(rng.integers(2, 6)),
+        "all_true": [True] * int(rng.integers(2, 6)),
+        "middle_forgot": [True, False, True] + flags(int(rng.integers(0, 3))),
+        "bottom_forgot": [False] + flags(int(rng.integers(1, 4))),
+        "two_forgot": [False, False] + flags(int(rng.integers(1, 3))),
+        "random": [False] + flags(int(rng.integers(3, 6))),
+        "middle_and_top_forgot": [True] * int(rng.integers(1, 3)) + [False, False],
+    }.items()}
 
 
 def _call_fix(fn, a):
-    return np.asarray(fn([bool(v) for v in a[0]], bool(a[1])), dtype=bool)
+    """Each case asks for both tasks: many-to-one, then many-to-many."""
+    return tuple(np.asarray(fn([bool(v) for v in a[0]], many), dtype=bool)
+                 for many in (False, True))
 
 
 EXERCISES = [
     Exercise(
-        "stack_forward", target="stack_forward", cases=_stack_cases, call=_call_stack,
+        "stack_forward", target="stack_forward", cases=_stack_cases, call=_call_stack, points=2,
+        args=("x", "U1", "W1", "b1", "U2", "W2", "b2", "U3", "W3", "b3"),
+        outputs=("states",),
         what="the top layer's states, shape (batch, time, units of the top layer)",
         mistakes={
             "first_layer_only": "you returned the states of the first layer: return the top "
@@ -111,9 +133,12 @@ EXERCISES = [
                              "layer i reads s^(i-1)_t at the same step.",
         },
     ),
+    # 4.2-4.4: each case calls the function once per setting (bidirectional or not, the task)
+    # and returns every result, so that every known mistake shows in every case
     Exercise(
-        "stack_params", target="stack_params", cases=_param_cases,
-        call=lambda fn, a: fn(int(a[0]), [int(n) for n in a[1]], bool(a[2])),
+        "stack_params", target="stack_params", cases=_param_cases, points=2,
+        call=_call_params, args=("features", "units"),
+        outputs=("the count with bidirectional=False", "the count with bidirectional=True"),
         what="the number of trainable parameters of the stack",
         mistakes={
             "input_always_features": "every layer above the first reads the units of the layer "
@@ -127,6 +152,9 @@ EXERCISES = [
     ),
     Exercise(
         "stack_output_shape", target="stack_output_shape", cases=_shape_cases, call=_call_shape,
+        points=1, args=("batch", "time", "features", "units"),
+        outputs=tuple(f"the shape for top_sequences={seq}, bidirectional={bi}"
+                      for seq, bi in SHAPE_SETTINGS),
         what="the output shape of the stack",
         mistakes={
             "first_layer_units": "the output comes from the top layer: its last axis is "
@@ -139,6 +167,8 @@ EXERCISES = [
     ),
     Exercise(
         "fix_return_sequences", target="fix_return_sequences", cases=_fix_cases, call=_call_fix,
+        points=2, args=("return_sequences",),
+        outputs=("the settings for many_to_many=False", "the settings for many_to_many=True"),
         what="the corrected return_sequences of each layer, bottom first",
         mistakes={
             "all_true": "for a many-to-one task the top layer returns only its last state: "
@@ -150,7 +180,9 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "keras_stack", target="keras_stack", cases=_stack_cases, call=_call_stack,
+        "keras_stack", target="keras_stack", cases=_stack_cases, call=_call_stack, points=2,
+        args=("x", "U1", "W1", "b1", "U2", "W2", "b2", "U3", "W3", "b3"),
+        outputs=("states",),
         what="the top layer's states from a Keras stack, shape (batch, time, units)",
         mistakes={
             "last_only": "you returned only the last state of the top layer: set "

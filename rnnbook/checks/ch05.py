@@ -6,6 +6,8 @@ import numpy as np
 
 from rnnbook.checks.core import Exercise
 
+CHAPTER = "05_gradient_problem"
+
 
 def _orthogonal(rng, units):
     q, r = np.linalg.qr(rng.normal(size=(units, units)))
@@ -22,15 +24,28 @@ def _f32(*arrays):
     return tuple(np.asarray(a, "float32") for a in arrays)
 
 
+def _with_norm(W, norm):
+    """``W`` rescaled to the spectral norm ``norm``."""
+    return W * (norm / np.linalg.norm(W, 2))
+
+
+def _beta(rng):
+    return float(rng.choice([0.25, 0.5, 0.7, 0.9]))
+
+
 def _bound_cases(rng):
     lags = np.arange(0, 13, 3)
+    low_rank = rng.normal(size=(4, 2)) @ rng.normal(size=(2, 4)) * 0.3
     return {
-        "scaled_identity": (*_f32(0.9 * np.eye(3), 1.0, 2.0), lags),
-        "non_symmetric": (*_f32(rng.normal(scale=0.4, size=(4, 4)), 1.0, 1.5), lags),
-        "non_normal": (*_f32(_non_normal(rng, 3), 1.0, 1.0), lags),
-        "sigmoid_beta_f": (*_f32(_orthogonal(rng, 5) * 3.0, 0.25, 0.7), lags),
-        "one_unit": (*_f32([[-1.5]], 1.0, 1.0), np.arange(4)),
-        "lag_zero_only": (*_f32(rng.normal(size=(2, 2)), 1.0, 3.0), np.array([0])),
+        "tanh_beta_f_1": (*_f32(rng.normal(scale=0.4, size=(4, 4)), 1.0, rng.uniform(1, 3)), lags),
+        "non_symmetric": (*_f32(rng.normal(scale=0.4, size=(4, 4)), _beta(rng), 1.5), lags),
+        "non_normal": (*_f32(_non_normal(rng, 3), _beta(rng), 1.0), lags),
+        "sigmoid_beta_f": (*_f32(_non_normal(rng, 5), 0.25, 0.7), lags),
+        "one_unit": (*_f32([[rng.uniform(-2, 2)]], _beta(rng), 1.0), np.arange(4)),
+        "lag_zero_only": (*_f32(rng.normal(size=(2, 2)), _beta(rng), 3.0), np.array([0])),
+        "low_rank": (*_f32(low_rank, _beta(rng), 2.0), np.arange(0, 9, 2)),
+        "random_lags": (*_f32(rng.normal(scale=0.5, size=(3, 3)), _beta(rng), rng.uniform(0.5, 2)),
+                        np.sort(rng.integers(0, 20, size=6))),
     }
 
 
@@ -54,22 +69,33 @@ def _lag_cases(rng):
 
 
 def _regime_cases(rng):
-    q = _orthogonal(rng, 4)
+    def stack(beta, gammas, edge):
+        """Matrices whose spectral norm times ``beta`` is each of ``gammas``, then one just
+        inside the 1e-4 edge (``edge``), one with beta < gamma < 1 (it vanishes, though its
+        norm alone exceeds 1) and a non-normal one (eigenvalues far below its norm) at 1.5."""
+        gammas = list(gammas) + [edge] + ([(1 + beta) / 2] if beta < 1 else [])
+        Ws = [_orthogonal(rng, 3) * g / beta for g in gammas]
+        Ws.append(_with_norm(_non_normal(rng, 3), 1.5 / beta))
+        return np.stack(Ws).astype("float64"), np.float64(beta)
+
+    # (no product of exactly 1: round-off decides on which side of 1 it falls, so a mistake
+    # such as np.sign(gamma - 1) would give different answers on different machines there)
     return {
-        "orthogonal_scales": (np.stack([0.5 * q, q, 1.5 * q]).astype("float32"), np.float32(1.0)),
-        "non_normal": (np.stack([_non_normal(rng, 3), 0.3 * _orthogonal(rng, 3)]).astype("float32"),
-                       np.float32(1.0)),
-        "sigmoid_beta_f": (np.stack([2 * q, 4 * q, 6 * q]).astype("float32"), np.float32(0.25)),
-        "single_matrix": (np.array([[[-0.7, 0.0], [0.0, 0.2]]], "float32"), np.float32(1.0)),
+        "three_regimes": stack(1.0, [0.5, 1 + 3e-5, 1.5], 1 + 5e-5),
+        "sigmoid_beta_f": stack(0.25, [0.5, 1 - 3e-5, 2.0], 1 - 5e-5),
+        "at_the_edge": stack(_beta(rng), [1 + 2e-4, 1 - 2e-4, 1 + 1e-5], 1 + 9e-5),
+        "near_the_edge": stack(_beta(rng), [1 - 8e-5, 1 + 3e-4, 1 - 3e-4], 1 - 9e-5),
+        "few_matrices": stack(_beta(rng), [], 1 + 5e-5),
+        "mostly_vanishing": stack(_beta(rng), [0.2, 0.9, 0.999], 1 - 2e-5),
     }
 
 
 def _rescale_cases(rng):
     return {
-        "non_symmetric": (*_f32(rng.normal(size=(4, 4)), 1.0),),
+        "non_symmetric": (*_f32(rng.normal(size=(4, 4)), rng.uniform(0.5, 2)),),
         "non_normal": (*_f32(_non_normal(rng, 3), 0.9),),
-        "one_unit": (*_f32([[-2.0]], 1.25),),
-        "already_at_target": (*_f32(_orthogonal(rng, 3) * 1.1, 1.1),),
+        "one_unit": (*_f32([[rng.uniform(-3, -1)]], 1.25),),
+        "already_at_target": (*_f32(_with_norm(_non_normal(rng, 3), 1.1), 1.1),),
         "large_matrix": (*_f32(rng.normal(scale=0.2, size=(16, 16)), 0.5),),
     }
 
@@ -78,22 +104,36 @@ def _clip_cases(rng):
     def grads(*shapes, scale=1.0):
         return tuple(rng.normal(scale=scale, size=s).astype("float32") for s in shapes)
 
+    def below(*shapes):
+        """Global norm below max_norm, but the sum of the tensors' norms above it."""
+        gs = grads(*shapes)
+        norms = [np.linalg.norm(g) for g in gs]
+        max_norm = (np.sqrt(np.sum(np.square(norms))) + np.sum(norms)) / 2
+        return (*gs, np.float32(max_norm))
+
     return {
         "three_tensors_large": (*grads((3, 4), (4, 4), (4,), scale=2.0), np.float32(1.0)),
-        "below_threshold": (*grads((2, 3), (3,), scale=0.1), np.float32(5.0)),
-        "one_tensor": (*grads((5,), scale=3.0), np.float32(2.0)),
-        "zero_gradients": (np.zeros((2, 2), "float32"), np.zeros((2,), "float32"), np.float32(1.0)),
+        "two_tensors_large": (*grads((5, 2), (2,), scale=3.0), np.float32(2.0)),
         "unequal_tensors": (*grads((6, 6), scale=10.0), *grads((2,), scale=0.01), np.float32(0.5)),
+        "one_tensor_large": (*grads((5,), scale=3.0), np.float32(2.0)),
+        "below_threshold": below((2, 3), (3,)),
+        "below_four_tensors": below((2, 2), (2,), (3, 2), (2,)),
+        "below_two_tensors": below((4, 4), (4,)),
+        "below_three_tensors": below((3, 3), (3,), (2,)),
+        "four_tensors_large": (*grads((2, 2), (2,), (3, 2), (2,), scale=4.0), np.float32(1.5)),
+        "zero_gradients": (np.zeros((2, 2), "float32"), np.zeros((2,), "float32"),
+                           np.float32(rng.uniform(0.5, 2))),
     }
 
 
 def _call_clip(fn, args):
-    return fn([np.array(a) for a in args[:-1]], float(args[-1]))
+    return fn(list(args[:-1]), float(args[-1]))
 
 
 EXERCISES = [
     Exercise(
-        "bound", target="gradient_bound", cases=_bound_cases,
+        "bound", target="gradient_bound", cases=_bound_cases, points=2,
+        args=("W", "beta_f", "delta_t_norm", "lags"),
         what="the bound ||delta_t|| (beta_W beta_f)^lag for each lag",
         mistakes={
             "frobenius": "you used the Frobenius norm of W (np.linalg.norm(W)); beta_W is the "
@@ -109,6 +149,7 @@ EXERCISES = [
     ),
     Exercise(
         "gradient_at_lag", target="gradient_at_lag", cases=_lag_cases, rtol=1e-3, atol=1e-5,
+        points=3, args=("x", "s0", "U", "W", "b", "lag"),
         what="||dL/ds_(T-lag)|| for each sequence, shape (batch,)",
         mistakes={
             "off_by_one": "your gradient is one step too recent: lag 0 is s_T, the last state, "
@@ -122,7 +163,8 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "regime", target="gradient_regime", cases=_regime_cases,
+        "regime", target="gradient_regime", cases=_regime_cases, points=2,
+        args=("Ws", "beta_f"),
         what="-1 (must vanish), 0 (at the edge) or +1 (may explode) for each matrix",
         mistakes={
             "spectral_radius": "you compared the largest |eigenvalue| with 1; the bound uses the "
@@ -132,10 +174,13 @@ EXERCISES = [
                          "but Frobenius norm sqrt(units).",
             "no_beta_f": "you compared beta_W alone with 1; compare beta_W * beta_f (the sigmoid "
                          "has beta_f = 1/4).",
+            "no_tolerance": "you compared with 1 exactly (np.sign(gamma - 1)): within 1e-4 of 1 "
+                            "the answer is 0, the edge: |beta_W beta_f - 1| <= 1e-4.",
         },
     ),
     Exercise(
-        "rescale", target="rescale_to_spectral_norm", cases=_rescale_cases,
+        "rescale", target="rescale_to_spectral_norm", cases=_rescale_cases, points=1,
+        args=("W", "target"),
         what="W rescaled so that its spectral norm equals target",
         mistakes={
             "frobenius": "you divided by the Frobenius norm; divide by the spectral norm "
@@ -147,7 +192,11 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "clip", target="clip_by_global_norm", cases=_clip_cases, call=_call_clip,
+        "clip", target="clip_by_global_norm", cases=_clip_cases, call=_call_clip, points=2,
+        args=("grads",) * 8,
+        # clipping mistakes show either above the threshold (per tensor, by value) or below it
+        # (always rescaling): about half of the cases each
+        max_mistake_share=0.6,
         what="the list of clipped gradients",
         mistakes={
             "per_tensor": "you clipped each tensor by its own norm (what Keras' clipnorm does); "

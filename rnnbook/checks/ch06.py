@@ -6,6 +6,8 @@ import numpy as np
 
 from rnnbook.checks.core import Exercise
 
+CHAPTER = "06_gates"
+
 
 def _normal(rng, *shape, scale=1.0):
     return rng.normal(scale=scale, size=shape).astype("float32")
@@ -16,7 +18,11 @@ def _add_cases(rng):
         "same_shape": (_normal(rng, 3, 4), _normal(rng, 3, 4), _normal(rng, 3, 4)),
         "broadcast_bias": (_normal(rng, 5, 3), _normal(rng, 3), _normal(rng, 5, 3)),
         "batch_of_1_broadcast": (_normal(rng, 1, 4), _normal(rng, 4), _normal(rng, 1, 4)),
-        "one_unit": (_normal(rng, 4, 1), _normal(rng, 4, 1), _normal(rng, 4, 1)),
+        "broadcast_three_rows": (_normal(rng, 3, 4), _normal(rng, 4), _normal(rng, 3, 4)),
+        "broadcast_batch_of_2": (_normal(rng, 2, 5), _normal(rng, 5), _normal(rng, 2, 5)),
+        "broadcast_one_unit": (_normal(rng, 6, 1), _normal(rng, 1), _normal(rng, 6, 1)),
+        "broadcast_wide": (_normal(rng, 3, 8), _normal(rng, 8), _normal(rng, 3, 8)),
+        "broadcast_large_batch": (_normal(rng, 16, 2), _normal(rng, 2), _normal(rng, 16, 2)),
     }
 
 
@@ -41,11 +47,10 @@ def _sigmoid_cases(rng):
 
 def _memory_cases(rng):
     return {
-        "several": (np.array([10, 50, 100, int(rng.integers(20, 80))]),
-                    np.array([0.5, 0.1, 0.9, float(rng.uniform(0.2, 0.8))])),
-        "one_step": (np.array([1, 1]), np.array([0.3, float(rng.uniform(0.4, 0.9))])),
-        "long_memory": (np.array([1000]), np.array([0.9])),
-        "small_level": (np.array([int(rng.integers(5, 30))]), np.array([0.01])),
+        "several": (rng.integers(5, 120, size=4), rng.uniform(0.05, 0.95, size=4)),
+        "one_step": (np.array([1, 1]), rng.uniform(0.2, 0.9, size=2)),
+        "long_memory": (rng.integers(500, 2000, size=1), rng.uniform(0.8, 0.95, size=1)),
+        "small_level": (rng.integers(5, 30, size=1), rng.uniform(0.005, 0.02, size=1)),
     }
 
 
@@ -69,6 +74,7 @@ def _forget_cases(rng):
 EXERCISES = [
     Exercise(
         "add_gate", target="add_gate_backward", cases=_add_cases,
+        points=2, args=("x", "y", "g"), outputs=("dL_dx", "dL_dy"),
         what="(dL/dx, dL/dy) for z = x + y",
         mistakes={
             "split_in_half": "you split the upstream gradient between the inputs; the add gate "
@@ -86,6 +92,7 @@ EXERCISES = [
     ),
     Exercise(
         "multiply_gate", target="multiply_gate_backward", cases=_multiply_cases,
+        points=1, args=("x", "y", "g"), outputs=("dL_dx", "dL_dy"),
         what="(dL/dx, dL/dy) for z = x * y",
         mistakes={
             "swapped": "each input's gradient is scaled by the *other* input: dL/dx = g * y and "
@@ -98,6 +105,7 @@ EXERCISES = [
     ),
     Exercise(
         "sigmoid_gate", target="sigmoid_gate", cases=_sigmoid_cases,
+        points=2, args=("x", "a", "g"), outputs=("z", "dL_dx", "dL_da"),
         what="(z, dL/dx, dL/da) for z = sigmoid(a) * x",
         mistakes={
             "no_sigmoid_derivative": "your dL/da misses the sigmoid's slope: it is "
@@ -111,6 +119,7 @@ EXERCISES = [
     ),
     Exercise(
         "memory_gate", target="forget_for_memory", cases=_memory_cases, rtol=1e-6, atol=1e-9,
+        points=2, args=("steps", "level"), outputs=("f", "a"),
         what="(f, a): the forget value and its sigmoid pre-activation",
         mistakes={
             "level_to_the_n": "you raised the level to the power N; you need f ** N = level, so "
@@ -124,6 +133,7 @@ EXERCISES = [
     ),
     Exercise(
         "forget_for_gradient", target="smallest_forget", cases=_forget_cases,
+        points=3, args=("x", "U", "W", "forgets", "lag", "threshold"), outputs=("norms", "best"),
         rtol=1e-3, atol=1e-5,
         what="(norms, best): the gradient norm at the lag for each forget value, and the "
              "smallest forget value that reaches the threshold (-1.0 if none does)",

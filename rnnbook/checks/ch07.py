@@ -12,6 +12,8 @@ import numpy as np
 
 from rnnbook.checks.core import Exercise
 
+CHAPTER = "07_lstm"
+
 
 def _lstm_weights(rng, features, units, scale=0.5):
     kernel = rng.normal(scale=scale, size=(features, 4 * units)).astype("float32")
@@ -51,9 +53,14 @@ def _cell_step_cases(rng):
 
 
 def _param_cases(rng):
-    pairs = [(1, 1), (1, 32), (3, 4), (10, 64), (64, 10),
-             (int(rng.integers(2, 50)), int(rng.integers(2, 50)))]
-    return {f"features_{f}_units_{u}": (np.int64(f), np.int64(u)) for f, u in pairs}
+    def n(lo=2, hi=65):
+        return int(rng.integers(lo, hi))
+
+    square = n()
+    pairs = {"one_feature": (1, n()), "one_unit": (n(), 1), "features_equal_units": (square, square),
+             "more_features": (n(65, 200), n(2, 20)), "more_units": (n(2, 20), n(65, 200)),
+             "random": (n(), n())}
+    return {name: (np.int64(f), np.int64(u)) for name, (f, u) in pairs.items()}
 
 
 def _temperature_cases(rng):
@@ -71,8 +78,10 @@ def _temperature_cases(rng):
 
 
 def _forget_bias_cases(rng):
-    pairs = {"one_step_half": (1, 0.5), "fifty_steps_half": (50, 0.5),
-             "hundred_steps_90pc": (100, 0.9), "ten_steps_1pc": (10, 0.01),
+    pairs = {"one_step": (1, float(rng.uniform(0.2, 0.8))),
+             "fifty_steps": (int(rng.integers(30, 80)), float(rng.uniform(0.3, 0.7))),
+             "hundred_steps_most_kept": (int(rng.integers(90, 150)), float(rng.uniform(0.85, 0.95))),
+             "ten_steps_little_kept": (int(rng.integers(5, 15)), float(rng.uniform(0.005, 0.02))),
              "random": (int(rng.integers(5, 200)), float(rng.uniform(0.05, 0.95)))}
     return {k: (np.int64(s), np.float64(p)) for k, (s, p) in pairs.items()}
 
@@ -102,6 +111,7 @@ def _temperature_diagnose(args, got, expected):
 EXERCISES = [
     Exercise(
         "split_gates", target="split_gates", cases=_split_cases,
+        points=1, args=("packed",), outputs=("i", "f", "c", "o"),
         what="(i, f, c, o): the four blocks of a packed Keras LSTM weight, last axis units",
         mistakes={
             "order_ifoc": "your blocks are in the order i, f, o, c: Keras packs i, f, c, o -- the "
@@ -115,6 +125,7 @@ EXERCISES = [
     ),
     Exercise(
         "cell_step", target="lstm_cell_step", cases=_cell_step_cases, diagnose=_cell_step_diagnose,
+        points=3, args=("x_t", "h_prev", "c_prev", "kernel", "recurrent_kernel", "bias"), outputs=("h_t", "c_t"),
         what="(h_t, c_t), each of shape (batch, units)",
         mistakes={
             "order_ifoc": "your gates are taken in the order i, f, o, c: Keras packs i, f, c, o.",
@@ -129,6 +140,7 @@ EXERCISES = [
     ),
     Exercise(
         "param_count", target="lstm_params", cases=_param_cases,
+        points=1, args=("features", "units"), outputs=(),
         what="the number of trainable parameters of keras.layers.LSTM(units) on `features` inputs",
         mistakes={
             "one_block": "you counted one block, as for a SimpleRNN: an LSTM has four (i, f, c, o).",
@@ -140,6 +152,7 @@ EXERCISES = [
     ),
     Exercise(
         "temperature", target="softmax_with_temperature", cases=_temperature_cases,
+        points=2, args=("logits", "temperature"), outputs=("probabilities",),
         diagnose=_temperature_diagnose,
         what="probabilities of shape (batch, vocab), each row summing to 1",
         mistakes={
@@ -153,6 +166,7 @@ EXERCISES = [
     ),
     Exercise(
         "forget_bias", target="forget_bias_for_memory", cases=_forget_bias_cases,
+        points=2, args=("steps", "fraction"), outputs=(),
         what="the forget-gate bias b with sigmoid(b) ** steps == fraction",
         mistakes={
             "no_logit": "you returned the forget gate value f = fraction ** (1/steps): the bias "

@@ -12,6 +12,9 @@ import numpy as np
 
 from rnnbook.checks.core import Exercise
 
+CHAPTER = "08_gru"
+STEP_ARGS = ("x_t", "h_prev", "kernel", "recurrent_kernel", "bias")
+
 
 def _normal(rng, shape, scale=1.0):
     return rng.normal(scale=scale, size=shape).astype("float32")
@@ -37,6 +40,8 @@ def _step_cases(rng, reset_after: bool):
         "one_unit": (3, 2, 1, False),
         "one_feature": (2, 1, 3, False),
         "wide": (2, 6, 5, False),
+        "more_units": (3, 2, 4, False),
+        "square": (2, 3, 3, False),
     }.items():
         x = _normal(rng, (batch, features))
         h = np.zeros((batch, units), "float32") if zero else _normal(rng, (batch, units), 0.8)
@@ -48,13 +53,19 @@ def _step_cases(rng, reset_after: bool):
 
 
 def _param_cases(rng):
-    pairs = [(1, 1), (3, 4), (10, 64), (64, 10), (int(rng.integers(2, 50)), int(rng.integers(2, 50)))]
-    cases = {}
-    for f, u in pairs:
-        for after in (True, False):
-            cases[f"features_{f}_units_{u}_reset_after_{after}"] = (np.int64(f), np.int64(u),
-                                                                    np.bool_(after))
-    return cases
+    def n(lo=2, hi=65):
+        return int(rng.integers(lo, hi))
+
+    square = n()
+    pairs = {"one_feature": (1, n()), "one_unit": (n(), 1), "features_equal_units": (square, square),
+             "more_features": (n(65, 200), n(2, 20)), "more_units": (n(2, 20), n(65, 200)),
+             "random": (n(), n())}
+    return {name: (np.int64(f), np.int64(u)) for name, (f, u) in pairs.items()}
+
+
+def _call_params(fn, a):
+    """Each case counts both variants: reset_after=True (Keras's default), then False."""
+    return tuple(fn(int(a[0]), int(a[1]), after) for after in (True, False))
 
 
 def _update_bias_cases(rng):
@@ -64,6 +75,9 @@ def _update_bias_cases(rng):
         "reset_after_one_unit": (_normal(rng, (2, 3)), np.float32(4.0)),
         "reset_before": (_normal(rng, (9,)), np.float32(5.0)),
         "zero_value": (_normal(rng, (2, 9)), np.float32(0.0)),
+        "reset_after_two_units": (_normal(rng, (2, 6)), np.float32(rng.uniform(-5, 5))),
+        "reset_after_random": (_normal(rng, (2, 15)), np.float32(rng.uniform(-5, 5))),
+        "reset_after_large": (_normal(rng, (2, 30)), np.float32(rng.uniform(5, 10))),
     }
 
 
@@ -96,6 +110,7 @@ STEP_BEFORE_MISTAKES = {
 EXERCISES = [
     Exercise(
         "unpack_gates", target="unpack_gates", cases=_unpack_cases,
+        points=1, args=("packed",), outputs=("z_part", "r_part", "h_part"),
         what="(z_part, r_part, h_part), each with the last axis of length units",
         mistakes={
             "rzh_order": "you returned the parts in the order r, z, h: Keras packs them as z, r, h.",
@@ -110,14 +125,18 @@ EXERCISES = [
     ),
     Exercise(
         "step_reset_after", target="gru_step_after", cases=lambda rng: _step_cases(rng, True),
+        points=3, args=STEP_ARGS, outputs=("h_t",),
         what="the new state h_t, shape (batch, units)", mistakes=STEP_AFTER_MISTAKES,
     ),
     Exercise(
         "step_reset_before", target="gru_step_before", cases=lambda rng: _step_cases(rng, False),
+        points=2, args=STEP_ARGS, outputs=("h_t",),
         what="the new state h_t, shape (batch, units)", mistakes=STEP_BEFORE_MISTAKES,
     ),
     Exercise(
-        "param_count", target="gru_params", cases=_param_cases,
+        "param_count", target="gru_params", cases=_param_cases, call=_call_params,
+        points=1, args=("features", "units"),
+        outputs=("the count with reset_after=True", "the count with reset_after=False"),
         what="the number of trainable parameters of keras.layers.GRU(units, reset_after=...)",
         mistakes={
             "ignores_reset_after": "your count ignores reset_after: with reset_after=True there "
@@ -130,6 +149,7 @@ EXERCISES = [
     ),
     Exercise(
         "update_bias", target="set_update_bias", cases=_update_bias_cases,
+        points=2, args=("bias", "value"), outputs=("new_bias",),
         what="a new bias array whose update-gate bias totals `value`",
         mistakes={
             "input_row_only": "you set the z part of the input bias row but left the recurrent "

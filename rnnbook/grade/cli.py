@@ -1,33 +1,39 @@
-"""The ``python -m rnnbook.grade`` command: grade a class's notebooks, safely.
+"""``rnnbook grade``: grade a class's notebooks, safely.
 
-    python -m rnnbook.grade SUBMISSION.ipynb|FOLDER ... --out grades.csv
-        [--jobs N] [--timeout SECONDS] [--chapter STEM] [--feedback-dir DIR]
+    rnnbook grade [options] [--] SUBMISSION.ipynb|FOLDER ...
+        --out grades.csv [--jobs N] [--timeout SECONDS] [--chapter STEM] [--feedback-dir DIR]
 
-Exit status: 0 when grading ran (whatever the students scored); 2 when the grader itself cannot
-run (bad arguments, no submissions, missing hidden expected outputs, no working sandbox); 130
-when interrupted (the grades of the submissions finished so far are written).
+(``python -m rnnbook.grade`` is an alias.) Exit status: 0 when grading ran (whatever the students
+scored); 2 when the grader itself cannot run (bad arguments, no submissions, a missing or stale
+answer key, no working sandbox); 130 when interrupted (the grades of the submissions finished so
+far are written).
+
+One submission can hurt neither another's grade nor the batch: whatever happens to it -- a file
+that cannot be read, a crash of its process, a bug of the grader on it -- becomes that
+submission's own rows, and the batch goes on.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
 import tempfile
-import time
 from collections import OrderedDict
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
+from rnnbook.checks import chapters as spec_chapters
 from rnnbook.checks import exercises
 from rnnbook.grade import report
-from rnnbook.grade.grading import (ChapterKey, ExerciseGrade, GraderError, default_expected_dir,
-                                   grade_result, load_key, whole_submission)
+from rnnbook.grade.grading import (ChapterKey, ExerciseGrade, GraderError, default_key_dir,
+                                   grade_result, key_chapters, load_key, whole_submission)
 from rnnbook.grade.results import ResultError, load_result, meta_list, short
-from rnnbook.grade.sandbox import Limits, Sandbox, SandboxUnavailable
-from rnnbook.grade.submissions import (Submission, display_names, find_notebooks, prepare,
-                                      read_submission)
+from rnnbook.grade.sandbox import Limits, Sandbox, SandboxUnavailable, remove_tree
+from rnnbook.grade.submissions import Submission, display_names, find_notebooks, prepare
+from rnnbook.runner import write_cases
 
 SIGNALS = {6: "SIGABRT (abort)", 9: "SIGKILL (killed -- out of memory?)", 11: "SIGSEGV (a crash)",
            7: "SIGBUS (a crash)", 8: "SIGFPE", 4: "SIGILL", 25: "SIGXFSZ (file too large)"}
@@ -49,14 +55,16 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m rnnbook.grade",
+        prog="rnnbook grade", allow_abbrev=False,
         description="Grade students' exercise notebooks: run each one in a bubblewrap sandbox, "
                     "judge its functions on hidden cases outside the sandbox, and write a grades "
-                    "CSV plus one Markdown feedback report per submission.")
+                    "CSV plus one Markdown feedback report per submission. Put `--` before the "
+                    "submissions when they come from a shell pattern (*.ipynb).")
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
-                   help="notebooks (.ipynb) or folders to search for notebooks")
+                   help="notebooks (.ipynb) or folders to search for notebooks; a path that "
+                        "starts with '-' is refused (write ./-name.ipynb)")
     p.add_argument("--out", required=True, help="the grades CSV to write (rows of other "
                    "submissions already in it are kept; this run's submissions are replaced)")
     p.add_argument("--jobs", type=int, default=cores(), help="submissions run at once "
@@ -66,18 +74,49 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout,
                    help="seconds per code cell (default %(default)g)")
     p.add_argument("--call-timeout", type=float, default=Limits.call_timeout,
-                   help="seconds per call of an exercise function on one case (default %(default)g)")
+                   help="seconds per call of an exercise function on one case (default "
+                        "%(default)g; a training exercise may have a longer limit of its own; "
+                        "never more than --timeout)")
     p.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
-                   help="address-space limit per submission, MB (default %(default)s)")
+                   help="memory per submission, MB: the address space of each process and the "
+                        "resident memory of all its processes together (default %(default)s)")
+    p.add_argument("--max-procs", type=int, default=Limits.max_procs,
+                   help="processes and threads per submission (default %(default)s)")
+    p.add_argument("--disk-mb", type=int, default=Limits.disk_mb,
+                   help="the size of a submission's home folder, a tmpfs (default %(default)s)")
     p.add_argument("--chapter", help="grade every submission as this chapter (e.g. 02_rnn)")
     p.add_argument("--feedback-dir", help="where the per-submission reports go "
                    "(default: <out without .csv>-feedback/)")
-    p.add_argument("--expected-dir", type=Path, default=None,
-                   help="folder holding <chapter>.npz hidden expected outputs "
-                        "(default: solutions/expected of the repository)")
+    p.add_argument("--key-dir", type=Path, default=None,
+                   help="folder holding the answer keys <chapter>.npz (default: solutions/keys "
+                        "of the checkout)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="UNSAFE: run students' code without bubblewrap (no isolation at all; "
                         "only for code you trust, or where namespaces are unavailable)")
+    return p
+
+
+def option_files(argv: list[str]) -> list[str]:
+    """Arguments before ``--`` that look like options but name existing files: a shell pattern
+    such as ``*.ipynb`` expanded to a file named ``--key-dir=x.ipynb``."""
+    found = []
+    for arg in argv:
+        if arg == "--":
+            break
+        if arg.startswith("-") and os.path.lexists(arg):
+            found.append(arg)
+    return found
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = parser()
+    tricks = option_files(argv)
+    if tricks:
+        p.error(f"{', '.join(map(repr, tricks))} is both an option and a file here: a "
+                "submission named like an option (did a pattern such as *.ipynb expand to it?). "
+                "Put `--` before the submissions (rnnbook grade --out grades.csv -- *.ipynb) "
+                "or write them as ./*.ipynb.")
     args = p.parse_args(argv)
     if args.jobs < 1:
         p.error("--jobs must be at least 1")
@@ -86,13 +125,15 @@ def parse_args(argv=None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be positive")
     if args.memory_mb < 256:
         p.error("--memory-mb must be at least 256")
+    if args.max_procs < 16:
+        p.error("--max-procs must be at least 16")
+    if args.disk_mb < 16:
+        p.error("--disk-mb must be at least 16")
     if args.chapter:
         try:
             exercises(args.chapter)
         except KeyError as err:
             p.error(str(err).strip("'\""))
-        except ImportError:
-            p.error(f"chapter {args.chapter} has no exercises in this version of rnnbook")
     return args
 
 
@@ -105,31 +146,64 @@ class Grader:
         self.out = Path(args.out)
         self.feedback_dir = Path(args.feedback_dir) if args.feedback_dir else \
             self.out.with_name(self.out.stem + "-feedback")
-        self.expected_dir = (args.expected_dir or default_expected_dir()).resolve()
+        self.key_dir = Path(args.key_dir or default_key_dir()).resolve()
         self.limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
-                             call_timeout=args.call_timeout, memory_mb=args.memory_mb)
-        secret = [self.expected_dir, self.expected_dir.parent]
+                             call_timeout=args.call_timeout, memory_mb=args.memory_mb,
+                             max_procs=args.max_procs, disk_mb=args.disk_mb)
+        secret = [self.key_dir, self.key_dir.parent]
         self.sandbox = Sandbox(self.limits, secret, sandboxed=not args.no_sandbox)
         self.keys: dict[str, ChapterKey] = {}
+        self.cases_files: dict[str, Path] = {}
         self.unknown_chapters: dict[str, str] = {}
+        self.csv_failed = self.report_failed = False
 
     # -- before anything runs -----------------------------------------------------------------
+    def known_chapters(self) -> list[str]:
+        try:
+            listed = spec_chapters()
+        except (OSError, ValueError):
+            listed = []
+        return sorted(set(listed) | set(key_chapters(self.key_dir)))
+
     def prepare(self) -> list[Submission]:
-        paths = find_notebooks(self.args.submissions)
-        if not paths:
-            raise GraderError("no notebooks (.ipynb) found in " + ", ".join(self.args.submissions))
-        subs = [prepare(p, n, self.args.chapter) for p, n in zip(paths, display_names(paths))]
-        needed = sorted({s.chapter for s in subs if s.chapter})
+        paths, refused = find_notebooks(self.args.submissions)
+        if not paths and not refused:
+            raise GraderError("no notebooks (.ipynb) found in "
+                              + ", ".join(map(repr, self.args.submissions)))
+        known = self.known_chapters()
+        subs = [prepare(p, n, known, self.args.chapter)
+                for p, n in zip(paths, display_names(paths))]
+        for raw, name in zip(refused, display_names(refused)):
+            subs.append(Submission(path=raw, name=name, status="error", problem=(
+                "refused: the path starts with '-', like an option. Rename the file, or pass "
+                "it as ./NAME (after `--`).")))
+        needed = sorted({s.chapter for s in subs if s.chapter and not s.status})
         for chapter in needed:
             try:
                 exercises(chapter)
-            except (KeyError, ImportError):
+            except KeyError:
                 self.unknown_chapters[chapter] = (
                     f"chapter {chapter} has no exercises in this version of rnnbook, so it "
                     "cannot be graded.")
                 continue
-            self.keys[chapter] = load_key(chapter, self.expected_dir)  # GraderError if missing
+            self.keys[chapter] = load_key(chapter, self.key_dir)  # GraderError if missing
+        for sub in subs:  # rows of a known chapter show its exercises, even for a broken file
+            if sub.chapter and sub.chapter not in self.keys and sub.chapter in known \
+                    and sub.chapter not in self.unknown_chapters:
+                try:
+                    self.keys[sub.chapter] = load_key(sub.chapter, self.key_dir)
+                except GraderError:
+                    pass
         return subs
+
+    def cases_file(self, chapter: str, workdir: Path) -> Path:
+        """The chapter's hidden inputs, written once per batch (the sandbox gets a copy)."""
+        if chapter not in self.cases_files:
+            path = workdir / f"cases-{chapter}.npz"
+            write_cases(path, self.keys[chapter].inputs())
+            os.chmod(path, 0o644)
+            self.cases_files[chapter] = path
+        return self.cases_files[chapter]
 
     # -- one submission (in a worker thread) -----------------------------------------------------
     def grade_one(self, sub: Submission, workdir: Path) -> tuple[list[ExerciseGrade], dict]:
@@ -141,14 +215,16 @@ class Grader:
             if key is None:
                 return [ExerciseGrade("", 0.0, 0.0, status, short(message, 400), [message])], info
             return whole_submission(key.exercises, key.points, status, message), info
-        data, _, why = read_submission(sub.path)  # read again: not every notebook is kept in memory
-        if data is None:
-            return whole_submission(key.exercises, key.points, "unreadable", f"{sub.path.name}: {why}"), info
-        scratch = Path(tempfile.mkdtemp(prefix="sub-", dir=workdir))
+        inputs = Path(tempfile.mkdtemp(prefix="sub-", dir=workdir))
+        result = inputs.with_name(inputs.name + "-result.npz")
+        scratch = inputs.with_name(inputs.name + "-home")
         try:
-            os.chmod(scratch, 0o755)
-            (scratch / "submission.ipynb").write_bytes(data)
-            outcome = self.sandbox.run(scratch, sub.chapter, workdir / f"{scratch.name}.log")
+            os.chmod(inputs, 0o755)
+            (inputs / "cells.json").write_text(json.dumps(sub.sources), encoding="utf-8")
+            shutil.copyfile(self.cases_file(sub.chapter, workdir), inputs / "cases.npz")
+            if not self.sandbox.sandboxed:
+                scratch.mkdir()
+            outcome = self.sandbox.run(inputs, sub.chapter, result, scratch)
             info["seconds"] = outcome.seconds
             where = _where(outcome.progress)
             if outcome.timed_out:
@@ -156,26 +232,38 @@ class Grader:
                        f"stopped{where}. Is there an endless loop, or a cell that waits for input? "
                        "Run it with Restart & Run All and make sure it finishes.")
                 return whole_submission(key.exercises, key.points, "timeout", msg), info
+            if outcome.killed_for:
+                if outcome.killed_for == "memory":
+                    what = (f"more than {self.limits.memory_mb} MB of memory (all its processes "
+                            "together). Are you building a huge array, or copying it in many "
+                            "processes?")
+                else:
+                    what = (f"more than {self.limits.max_procs} processes and threads. Are you "
+                            "starting processes in a loop?")
+                msg = f"the notebook was stopped{where}: it used {what}"
+                return whole_submission(key.exercises, key.points, "error", msg), info
             try:
-                results, meta = load_result(scratch / ".result.npz", self.limits.max_file_mb * 2**20)
+                results, meta = load_result(result, self.limits.max_file_mb * 2**20)
             except ResultError as err:
                 msg = self._death_message(outcome, where, str(err))
                 return whole_submission(key.exercises, key.points, "error", msg), info
             info["cell_errors"] = [e for e in meta_list(meta, "cell_errors") if isinstance(e, dict)]
             return grade_result(key, results, meta), info
         finally:
-            self.sandbox.remove_scratch(scratch)
-            try:
-                (workdir / f"{scratch.name}.log").unlink()
-            except OSError:
-                pass
+            for path in (inputs, scratch, result, result.with_name(result.name + ".progress")):
+                try:
+                    remove_tree(path)
+                except OSError:
+                    pass
 
     def _death_message(self, outcome, where: str, why: str) -> str:
         rc = outcome.returncode
         if rc is not None and rc > 128 and rc - 128 in SIGNALS:
             how = f"was killed by {SIGNALS[rc - 128]}"
-        elif rc is not None and rc > 128:
-            how = f"was killed by signal {rc - 128}"
+        elif rc is not None and rc < 0 and -rc in SIGNALS:
+            how = f"was killed by {SIGNALS[-rc]}"
+        elif rc is not None and (rc > 128 or rc < 0):
+            how = f"was killed by signal {abs(rc) % 128}"
         else:
             how = f"exited (code {rc})"
         mem = self.limits.memory_mb
@@ -184,6 +272,9 @@ class Grader:
                 f"(the limit is {mem} MB)? Run the notebook with Restart & Run All.")
         if "memoryerror" in tail or "bad_alloc" in tail or "resource exhausted" in tail:
             hint = f"It ran out of memory (the limit is {mem} MB): are you building a huge array?"
+        elif "no space left" in tail:
+            hint = (f"It filled its disk space ({self.limits.disk_mb} MB in the home folder, "
+                    f"{self.limits.tmp_mb} MB in /tmp): are you writing large files?")
         detail = "" if why == "no result file was written" else f" ({why})"
         return f"the notebook's process {how}{where} without returning any outputs{detail}. {hint}"
 
@@ -193,21 +284,24 @@ class Grader:
         existing = report.read_grades(self.out)
         workdir = Path(tempfile.mkdtemp(prefix="rnnbook-grade-"))
         try:
+            os.chmod(workdir, 0o755)
+            for chapter in self.keys:  # before the worker threads start
+                self.cases_file(chapter, workdir)
             if any(not s.status and s.chapter in self.keys for s in subs):
                 self.sandbox.probe(workdir)
             return self._run_batch(subs, existing, workdir)
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            remove_tree(workdir)
 
     def _run_batch(self, subs, existing, workdir) -> int:
-        rows = OrderedDict((k, v) for k, v in existing.items() if k not in {s.name for s in subs})
-        this_run: "OrderedDict[str, list[dict]]" = OrderedDict((s.name, None) for s in subs)
-        taken: set = set()  # report names, fixed in submission order (re-runs overwrite them)
-        names = {s.name: report.report_name(s.name, taken) for s in subs}
+        names_now = {s.name for s in subs}
+        rows = OrderedDict((k, v) for k, v in existing.items() if k not in names_now)
+        this_run: "OrderedDict[str, list[dict] | None]" = OrderedDict((s.name, None) for s in subs)
         bar = report.ProgressBar(len(subs), self.err)
         mode = "sandboxed (bubblewrap)" if self.sandbox.sandboxed else "UNSANDBOXED (--no-sandbox)"
         print(f"Grading {len(subs)} submission(s), {self.args.jobs} at once, {mode}; "
-              f"{self.limits.timeout:g} s and {self.limits.memory_mb} MB each.", file=self.err)
+              f"{self.limits.timeout:g} s, {self.limits.memory_mb} MB, {self.limits.max_procs} "
+              f"tasks and {self.limits.disk_mb} MB of disk each.", file=self.err)
         interrupted = False
         pool = ThreadPoolExecutor(max_workers=self.args.jobs)
         try:
@@ -223,7 +317,7 @@ class Grader:
                         msg = f"the grader failed on this submission ({type(err).__name__}: {err})"
                         grades, info = [ExerciseGrade("", 0.0, 0.0, "error", short(msg), [msg])], {}
                     this_run[sub.name] = self._rows(sub, grades)
-                    self._write_report(sub, grades, info, names[sub.name])
+                    self._write_report(sub, grades, info)
                     self._write_csv(rows, this_run)
                     total = sum(g.points for g in grades)
                     max_total = sum(g.max_points for g in grades)
@@ -242,6 +336,10 @@ class Grader:
         if interrupted:
             print("Interrupted: the submissions finished so far are in the grades file.", file=self.err)
             return 130
+        if self.csv_failed or self.report_failed:
+            print("rnnbook grade: error: the grades file or a report could not be written (see "
+                  "above).", file=self.err)
+            return 2
         return 0
 
     def _rows(self, sub: Submission, grades: list[ExerciseGrade]) -> list[dict]:
@@ -252,12 +350,23 @@ class Grader:
     def _write_csv(self, rows, this_run) -> None:
         merged = OrderedDict(rows)
         merged.update((k, v) for k, v in this_run.items() if v)
-        report.write_atomic(self.out, report.grades_csv(merged))
+        try:
+            report.write_atomic(self.out, report.grades_csv(merged))
+            self.csv_failed = self.report_failed = False
+        except OSError as err:
+            print(f"rnnbook grade: cannot write {self.out} ({err.strerror or err}); trying again "
+                  "after the next submission.", file=self.err)
+            self.csv_failed = True
 
-    def _write_report(self, sub, grades, info, name: str) -> None:
+    def _write_report(self, sub, grades, info) -> None:
         text = report.markdown_report(sub.name, sub.chapter, grades, sub.notes,
                                       info.get("cell_errors", []), info.get("seconds"))
-        report.write_atomic(self.feedback_dir / name, text)
+        try:
+            report.write_atomic(self.feedback_dir / report.report_name(sub.name), text)
+        except OSError as err:
+            print(f"rnnbook grade: cannot write the report of {sub.name} "
+                  f"({err.strerror or err}).", file=self.err)
+            self.report_failed = True
 
 
 def main(argv=None) -> int:
@@ -265,5 +374,5 @@ def main(argv=None) -> int:
     try:
         return Grader(args).run()
     except (GraderError, SandboxUnavailable, report.GradesFileError, FileNotFoundError) as err:
-        print(f"rnnbook.grade: error: {err}", file=sys.stderr)
+        print(f"rnnbook grade: error: {err}", file=sys.stderr)
         return 2

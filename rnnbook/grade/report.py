@@ -4,6 +4,7 @@ progress bar and the summary table on stderr."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
@@ -54,6 +55,7 @@ def read_grades(path: Path) -> "OrderedDict[str, list[dict]]":
                     f"{path} exists and is not a grades file (its columns are "
                     f"{reader.fieldnames}): choose another --out, or move it away.")
             for row in reader:
+                row = {k: _from_cell(v or "") for k, v in row.items() if k in COLUMNS}
                 rows.setdefault(row["submission"], []).append(row)
     except (UnicodeDecodeError, csv.Error) as err:
         raise GradesFileError(f"{path} exists and cannot be read as a grades file ({err}).") from None
@@ -70,26 +72,34 @@ def grades_csv(rows_by_submission: "OrderedDict[str, list[dict]]") -> str:
     return buf.getvalue()
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _no_formula(value) -> str:
     """Student-controlled text (a file name, an exception message) must not start a spreadsheet
-    formula when the CSV is opened in Excel or LibreOffice."""
+    formula when the CSV is opened in Excel or LibreOffice: prefix a quote. A value that starts
+    with a quote gets one too, so that :func:`_from_cell` can undo it exactly."""
     value = str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return "'" + value if value[:1] in FORMULA or value[:1] == "'" else value
+
+
+def _from_cell(value: str) -> str:
+    """The inverse of :func:`_no_formula` (a re-run must find the rows it replaces)."""
+    return value[1:] if value[:1] == "'" else value
 
 
 def fmt_points(x: float) -> str:
     return f"{x:g}" if float(x).is_integer() else f"{x:.2f}"
 
 
-def report_name(submission: str, taken: set) -> str:
-    """A file name for a submission's report, unique within ``taken``."""
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", submission.replace(os.sep, "__")).strip("._") or "submission"
-    base = re.sub(r"\.ipynb$", "", base)
-    name, i = f"{base}.md", 2
-    while name in taken:
-        name, i = f"{base}-{i}.md", i + 1
-    taken.add(name)
-    return name
+def report_name(submission: str) -> str:
+    """The file name of a submission's report: stable across runs (the same submission always
+    gets the same name) and unique (a hash of the whole name), short enough for any file
+    system, and made of safe characters only."""
+    digest = hashlib.sha256(submission.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    base = re.sub(r"\.ipynb$", "", submission)
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base.replace(os.sep, "__")).strip("._-")[:60]
+    return f"{base or 'submission'}-{digest}.md"
 
 
 def markdown_report(submission: str, chapter: str | None, grades: list, notes: list,
@@ -97,12 +107,13 @@ def markdown_report(submission: str, chapter: str | None, grades: list, notes: l
     """The feedback a student reads: score, a table, then what to fix for each failure."""
     total = sum(g.points for g in grades)
     max_total = sum(g.max_points for g in grades)
-    lines = [f"# Feedback: {submission}", ""]
+    lines = [f"# Feedback: {md_escape(submission)}", ""]
     lines.append(f"Chapter **{chapter or 'unknown'}** -- score **{fmt_points(total)} / "
                  f"{fmt_points(max_total)}**.")
     lines += ["", "Each exercise was run on *hidden* test cases, different from the ones the "
               "notebook's own checks use; partial credit is the share of hidden cases your "
-              "function gets right.", ""]
+              "function gets right, except that a known mistake (named below) earns no points.",
+              ""]
     if grades:
         lines += ["| exercise | points | status |", "| --- | --- | --- |"]
         for g in grades:
@@ -140,8 +151,18 @@ def markdown_report(submission: str, chapter: str | None, grades: list, notes: l
 
 
 def _md(text: str) -> str:
+    """One line of text for a Markdown list item or table cell: no line breaks, no HTML, no
+    table breaks."""
     text = " ".join(str(text).split())
-    return text.replace("|", "\\|").replace("<", "&lt;")
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_escape(text: str) -> str:
+    """Text shown verbatim in Markdown (a file name): every character Markdown could read as
+    markup is backslash-escaped."""
+    text = " ".join(str(text).split())
+    text = re.sub(r"([\\`*_{}\[\]#|~])", r"\\\1", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 class ProgressBar:

@@ -15,7 +15,7 @@ import zipfile
 
 import numpy as np
 
-from rnnbook.checks.core import unpack
+from rnnbook.checks.store import unpack
 
 MAX_ENTRIES = 10_000
 NUMERIC_KINDS = set("biuf")

@@ -1,21 +1,27 @@
 """Run one submission's code in a bubblewrap sandbox, with limits, and get its outputs back.
 
-The student's notebook runs in ``python -m rnnbook.runner`` inside ``bwrap`` (Debian package
+The student's code runs in :mod:`rnnbook.runner` inside ``bwrap`` (Debian package
 ``bubblewrap``), one fresh process tree per submission:
 
-- new user, PID, network, IPC, UTS and cgroup namespaces (``--unshare-all``): no network at all
-  (only a loopback device), no view of the grader's or anyone else's processes; all capabilities
-  dropped, no nested user namespaces; ``--die-with-parent`` and a fresh PID namespace, so when
-  the runner exits or is killed every process it started dies with it;
-- a file system built from nothing: read-only binds of ``/usr``, a few harmless files of
-  ``/etc``, the Python installation (its site-packages) and the ``rnnbook`` package folder --
-  and nothing else of the host: not the repository (so not ``solutions/`` nor the hidden expected
-  outputs), not the grades file, not the other submissions, not ``/root`` or ``/home``;
-- the only writable places: a private scratch folder (the working directory and ``$HOME``,
-  deleted afterwards), a fresh size-capped ``/tmp`` and ``/dev/shm``;
-- limits: ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (any file, the result included), a per-cell
-  and per-call alarm in the runner, and a wall-clock timeout here that kills the whole process
-  group (and with it the PID namespace).
+- new user, PID, network, IPC, UTS and cgroup namespaces (``--unshare-all``): no network at all,
+  no view of the grader's or anyone else's processes; all capabilities dropped, no nested user
+  namespaces; ``--die-with-parent`` and a fresh PID namespace, so when the runner exits or is
+  killed every process it started dies with it;
+- a file system built from nothing: read-only binds of ``/usr``, a few harmless files of ``/etc``,
+  the Python installation and the ``rnnbook`` package folder -- bound at the fixed path
+  ``/opt/rnnbook/rnnbook`` and imported from there, so grading works from any checkout, installed
+  or not -- plus the submission's code cells and the hidden cases' *inputs* (read-only, at
+  ``/opt/submission``). Not the repository, not the answer key, not the grades, not the other
+  submissions, not ``/root`` or ``/home``;
+- the only writable places are size-capped tmpfs mounts that vanish with the sandbox: the home
+  folder (the working directory), ``/tmp`` and ``/dev/shm``. Nothing the code writes reaches the
+  host's disk; the result and the progress go out through two file descriptors the grader opened;
+- limits: ``RLIMIT_AS`` (per process), ``RLIMIT_FSIZE`` (per file, the result included),
+  ``RLIMIT_NPROC`` (processes and threads: enforced by the kernel unless the grader runs as
+  root), per-cell and per-call alarms in the runner, and here a wall-clock timeout and a
+  watchdog that kills the whole sandbox when its processes together hold more than the memory
+  limit (the sum of their proportional set sizes) or count more tasks than the process limit
+  (it polls ``/proc`` five times a second, so it works without cgroups and as root).
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ import rnnbook
 
 SANDBOX_HOME = "/home/student"
 SANDBOX_UID = 1000
+PACKAGE_MOUNT = "/opt/rnnbook"  # the package is bound at PACKAGE_MOUNT/rnnbook
+INPUT_MOUNT = "/opt/submission"  # the submission's cells and the cases (read-only)
 
 #: harmless files of /etc that libraries read (dynamic linker cache, fonts, time zone)
 ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
@@ -43,7 +51,7 @@ ETC_FILES = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts
 
 
 class SandboxUnavailable(RuntimeError):
-    """bubblewrap is missing or cannot create its namespaces here."""
+    """bubblewrap is missing or cannot build a working sandbox here."""
 
 
 @dataclass
@@ -51,9 +59,16 @@ class Limits:
     timeout: float = 300.0  # wall-clock seconds for one whole submission
     cell_timeout: float = 120.0  # seconds per code cell
     call_timeout: float = 30.0  # seconds per call of an exercise function on one case
-    memory_mb: int = 4096  # RLIMIT_AS: TensorFlow maps ~1.8 GB of address space to start
+    memory_mb: int = 4096  # RLIMIT_AS per process, and the total resident memory of the sandbox
     max_file_mb: int = 64  # RLIMIT_FSIZE: no file the notebook writes, nor the result, is larger
-    tmp_mb: int = 256  # size of the sandbox's /tmp and /dev/shm (memory-backed)
+    disk_mb: int = 256  # the home folder's tmpfs (memory-backed)
+    tmp_mb: int = 64  # /tmp and /dev/shm, each (memory-backed)
+    max_procs: int = 256  # tasks (processes + threads) of the sandbox
+
+    @property
+    def call_cap(self) -> float:
+        """No call may outlast the submission."""
+        return min(self.call_timeout, self.timeout)
 
 
 @dataclass
@@ -63,10 +78,13 @@ class RunOutcome:
     seconds: float
     log_tail: str  # the last lines the process printed (stdout and stderr), for diagnostics
     progress: str  # where the runner was last ("cell 7", "exercise forward", "done")
+    killed_for: str = ""  # "memory" or "processes" when the watchdog stopped it
+    peak_mb: float = 0.0
+    peak_tasks: int = 0
 
 
 def package_dir() -> Path:
-    """The folder of the installed ``rnnbook`` package (the repository's, when editable)."""
+    """The folder of the ``rnnbook`` package the grader runs (the checkout's, when editable)."""
     return Path(rnnbook.__file__).resolve().parent
 
 
@@ -91,28 +109,27 @@ def _outermost(paths) -> list[Path]:
 
 
 def read_only_binds() -> list[Path]:
-    """Every host path the sandbox sees (read-only), outermost first."""
-    binds = [Path("/usr")] + python_dirs() + [package_dir()]
-    return _outermost(binds)
+    """Every host path the sandbox sees at its own path (read-only), outermost first."""
+    return _outermost([Path("/usr")] + python_dirs())
 
 
 def check_hidden(binds: list[Path], secret: list[Path]) -> None:
-    """Refuse to run when a bound path would show a secret path (e.g. ``solutions/``)."""
+    """Refuse to run when a bound path would show a secret path (e.g. the key folder)."""
     for s in secret:
-        s = s.resolve()
+        s = Path(s).resolve()
         for b in binds:
+            b = Path(b).resolve()
             if s == b or b in s.parents:
                 raise SandboxUnavailable(
-                    f"the sandbox would see {s} through {b}: install rnnbook so that the "
-                    "solutions and hidden expected outputs lie outside the Python installation "
-                    "and the rnnbook package folder (e.g. `pip install -e .` from the repository)")
+                    f"the sandbox would see {s} through {b}: keep the answer keys outside the "
+                    "Python installation and the rnnbook package folder")
 
 
 def sandbox_env(limits: Limits) -> dict:
     """The whole environment of the sandboxed process (nothing of the grader's leaks in)."""
-    home = SANDBOX_HOME
     return {
-        "HOME": home, "USER": "student", "LANG": "C.UTF-8", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": SANDBOX_HOME, "USER": "student", "LANG": "C.UTF-8",
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "TMPDIR": "/tmp", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
         "IPYTHONDIR": "/tmp/ipython", "XDG_CACHE_HOME": "/tmp/cache", "KERAS_HOME": "/tmp/keras",
         "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
@@ -123,26 +140,28 @@ def sandbox_env(limits: Limits) -> dict:
     }
 
 
-def bwrap_prefix(scratch: Path, limits: Limits, secret: list[Path]) -> list[str]:
-    """The ``bwrap ...`` arguments that build the sandbox around a command."""
+def bwrap_prefix(inputs: Path | None, limits: Limits, secret: list[Path]) -> list[str]:
+    """The ``bwrap ...`` arguments that build the sandbox around a command; ``inputs`` is the
+    host folder shown read-only at :data:`INPUT_MOUNT`."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(
             "bubblewrap (`bwrap`) is not installed: `apt-get install bubblewrap` (Debian/Ubuntu), "
             "or pass --no-sandbox to run students' code unsandboxed (unsafe).")
     binds = read_only_binds()
-    check_hidden(binds, secret)
+    check_hidden(binds + [package_dir()], secret)
     args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     # The fresh /dev, /proc and /tmp come first, so that the read-only binds below are mounted on
-    # top of them: a checkout or a Python installation under /tmp (CI's fresh clone may live
-    # there) stays visible instead of being hidden by the new, empty /tmp.
-    tmp_bytes = str(limits.tmp_mb * 2**20)
-    args += ["--dev", "/dev", "--size", tmp_bytes, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-             "--proc", "/proc", "--size", tmp_bytes, "--tmpfs", "/tmp"]
+    # top of them: a Python installation under /tmp stays visible.
+    mb = 2**20
+    args += ["--dev", "/dev", "--size", str(limits.tmp_mb * mb), "--tmpfs", "/dev/shm",
+             "--remount-ro", "/dev", "--proc", "/proc",
+             "--size", str(limits.tmp_mb * mb), "--tmpfs", "/tmp"]
     for b in binds:
         args += ["--ro-bind", str(b), str(b)]
+    args += ["--ro-bind", str(package_dir()), f"{PACKAGE_MOUNT}/rnnbook"]
     for link in ("bin", "lib", "lib64", "sbin"):  # merged /usr: these are links on Debian 12
         host = Path("/") / link
         if host.is_symlink():
@@ -151,69 +170,171 @@ def bwrap_prefix(scratch: Path, limits: Limits, secret: list[Path]) -> list[str]
             args += ["--ro-bind", str(host), f"/{link}"]
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    args += ["--bind", str(scratch), SANDBOX_HOME, "--chdir", SANDBOX_HOME, "--clearenv"]
+    if inputs is not None:
+        args += ["--ro-bind", str(inputs), INPUT_MOUNT]
+    args += ["--size", str(limits.disk_mb * mb), "--tmpfs", SANDBOX_HOME,
+             "--chdir", SANDBOX_HOME, "--clearenv"]
     for key, value in sandbox_env(limits).items():
         args += ["--setenv", key, value]
     return args + ["--"]
 
 
-def runner_args(limits: Limits, chapter: str, workdir: str) -> list[str]:
+def bootstrap(module_main: str, mount: str = PACKAGE_MOUNT) -> str:
+    """Python code that imports ``rnnbook`` from ``mount`` (not from wherever the host's
+    ``site-packages`` points) and runs ``module_main`` (``"rnnbook.runner:main"``)."""
+    module, func = module_main.split(":")
+    return (f"import sys; sys.path.insert(0, {mount!r}); import rnnbook; "
+            f"assert rnnbook.__file__.startswith({mount!r}), rnnbook.__file__; "
+            f"from {module} import {func}; raise SystemExit({func}())")
+
+
+def runner_args(limits: Limits, chapter: str, inputs: str, fds: tuple[int, int] | None,
+                mount: str = PACKAGE_MOUNT, out: str | None = None) -> list[str]:
     """The runner's command line (paths as the runner sees them)."""
-    return [sys.executable, "-I", "-B", "-m", "rnnbook.runner", f"{workdir}/submission.ipynb",
-            "--chapter", chapter, "--cases", "hidden", "--out", f"{workdir}/.result.npz",
-            "--skip-checks", "--progress", f"{workdir}/.progress",
-            "--cell-timeout", f"{min(limits.cell_timeout, limits.timeout):g}",
-            "--call-timeout", f"{limits.call_timeout:g}",
-            "--memory-mb", str(limits.memory_mb), "--max-file-mb", str(limits.max_file_mb)]
+    cmd = [sys.executable, "-I", "-B", "-c", bootstrap("rnnbook.runner:main", mount),
+           "--sources", f"{inputs}/cells.json", "--cases", f"{inputs}/cases.npz",
+           "--chapter", chapter, "--skip-checks",
+           "--cell-timeout", f"{min(limits.cell_timeout, limits.timeout):g}",
+           "--call-timeout", f"{limits.call_cap:g}", "--max-call-timeout", f"{limits.timeout:g}",
+           "--memory-mb", str(limits.memory_mb), "--max-file-mb", str(limits.max_file_mb),
+           "--max-procs", str(limits.max_procs + 64)]
+    if fds is not None:
+        cmd += ["--result-fd", str(fds[0]), "--progress-fd", str(fds[1])]
+    else:
+        cmd += ["--out", out, "--progress", f"{out}.progress"]
+    return cmd
+
+
+# ---- watching a process tree -------------------------------------------------------------------
+
+def _proc_table() -> dict[int, tuple[int, int, int]]:
+    """``{pid: (ppid, threads, rss pages)}`` of every process on the machine."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        rest = data[data.rfind(b")") + 2:].split()
+        try:
+            table[int(entry.name)] = (int(rest[1]), int(rest[17]), int(rest[21]))
+        except (IndexError, ValueError):
+            continue
+    return table
+
+
+def _pss(pid: int, rss_pages: int) -> int:
+    """The proportional set size of a process in bytes (shared pages split between the processes
+    that share them, so that forked children are not counted many times over); its resident set
+    size when the kernel does not tell."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss_pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def tree_usage(root: int) -> tuple[int, int]:
+    """``(tasks, memory in bytes)`` of ``root`` and all its descendants: threads counted as
+    tasks, memory as the sum of the processes' proportional set sizes."""
+    table = _proc_table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    tasks = memory = 0
+    stack, seen = [root], set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen or pid not in table:
+            continue
+        seen.add(pid)
+        _, threads, pages = table[pid]
+        tasks += threads
+        memory += _pss(pid, pages)
+        stack.extend(children.get(pid, ()))
+    return tasks, memory
+
+
+class _Tail(threading.Thread):
+    """Reads a pipe to its end, keeping only the last ``limit`` bytes (nothing on disk)."""
+
+    def __init__(self, pipe, limit: int = 4000):
+        super().__init__(daemon=True)
+        self.pipe, self.limit, self.data = pipe, limit, b""
+
+    def run(self):
+        try:
+            while True:
+                chunk = self.pipe.read1(65536) if hasattr(self.pipe, "read1") else \
+                    self.pipe.read(65536)
+                if not chunk:
+                    break
+                self.data = (self.data + chunk)[-self.limit:]
+        except (OSError, ValueError):
+            pass
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace")
 
 
 class Sandbox:
     """Builds and runs the command of one submission; ``sandboxed=False`` is the unsafe mode."""
+
+    poll_seconds = 0.25
 
     def __init__(self, limits: Limits, secret: list[Path], sandboxed: bool = True):
         self.limits, self.secret, self.sandboxed = limits, list(secret), sandboxed
         self._live: dict[int, subprocess.Popen] = {}
         self._lock = threading.Lock()
 
-    def command(self, scratch: Path, chapter: str) -> list[str]:
-        if not self.sandboxed:
-            return runner_args(self.limits, chapter, str(scratch))
-        return bwrap_prefix(scratch, self.limits, self.secret) + runner_args(
-            self.limits, chapter, SANDBOX_HOME)
-
     def probe(self, workdir: Path) -> dict:
         """Start one sandbox and report what it sees; raise :class:`SandboxUnavailable` when
-        bubblewrap cannot run here, or when the sandbox could see a secret path."""
+        bubblewrap cannot run here, when Python or ``rnnbook`` cannot start inside it (with the
+        real cause), or when the sandbox could see a secret path or the network."""
         if not self.sandboxed:
             return {"sandboxed": False}
-        scratch = Path(workdir) / "probe"
-        scratch.mkdir()
         code = ("import json, os, socket, rnnbook.runner\n"
                 f"secret = {[str(s) for s in self.secret]!r}\n"
                 "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=1); net = True\n"
                 "except OSError:\n    net = False\n"
                 "print(json.dumps({'uid': os.getuid(), 'network': net,\n"
                 "                  'visible': [s for s in secret if os.path.exists(s)]}))\n")
-        cmd = bwrap_prefix(scratch, self.limits, self.secret) + [sys.executable, "-I", "-B", "-c", code]
+        boot = (f"import sys; sys.path.insert(0, {PACKAGE_MOUNT!r}); import rnnbook; "
+                f"exec({code!r})")
+        cmd = bwrap_prefix(None, self.limits, self.secret) + [sys.executable, "-I", "-B", "-c",
+                                                              boot]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                                  env=self._host_env())
+                                  env=self._host_env(), cwd=workdir)
         except subprocess.TimeoutExpired:
             raise SandboxUnavailable("the sandbox did not start within 120 s") from None
-        if proc.returncode != 0:
+        err = proc.stderr.strip()
+        if proc.returncode != 0 and (err.startswith("bwrap:") or not err):
             raise SandboxUnavailable(
                 "bubblewrap could not build the sandbox on this machine:\n  "
-                + (proc.stderr.strip()[-800:] or f"exit code {proc.returncode}")
+                + (err[-800:] or f"exit code {proc.returncode}")
                 + "\nIt needs user namespaces: on the host, `sysctl kernel.unprivileged_userns_clone=1`"
                 " (Debian) or `kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu 24.04); in "
                 "Docker, run the container with `--security-opt seccomp=unconfined "
                 "--security-opt apparmor=unconfined` (or --privileged). Or pass --no-sandbox to "
                 "grade without any isolation (unsafe: only for code you trust).")
+        if proc.returncode != 0:
+            raise SandboxUnavailable(
+                "the sandbox started, but Python inside it failed -- this is not a namespace "
+                f"problem:\n  {err[-1200:]}\nThe sandbox shows only {', '.join(map(str, read_only_binds()))} "
+                f"and the package folder {package_dir()} (at {PACKAGE_MOUNT}/rnnbook): is a "
+                "module the grader needs installed somewhere else, or unreadable?")
         try:
             seen = json.loads(proc.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
             raise SandboxUnavailable(f"the sandbox probe printed nothing usable: {proc.stdout[-300:]}"
-                                     f"{proc.stderr[-300:]}") from None
+                                     f"{err[-300:]}") from None
         if seen["visible"] or seen["network"]:
             raise SandboxUnavailable(f"the sandbox is not tight, refusing to grade: {seen}")
         seen["sandboxed"] = True
@@ -224,48 +345,71 @@ class Sandbox:
         # bwrap clears the environment itself (--clearenv); --no-sandbox gets the same variables
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
 
-    def run(self, scratch: Path, chapter: str, log_path: Path) -> RunOutcome:
-        """Run the runner on ``scratch/submission.ipynb``; kill the whole group on timeout."""
-        cmd = self.command(scratch, chapter)
-        env = self._host_env()
-        if not self.sandboxed:
-            env = {**sandbox_env(self.limits), "HOME": str(scratch), "TMPDIR": str(scratch),
-                   "MPLCONFIGDIR": str(scratch / ".mpl"), "IPYTHONDIR": str(scratch / ".ipython"),
-                   "XDG_CACHE_HOME": str(scratch / ".cache"), "KERAS_HOME": str(scratch / ".keras")}
-        start = time.monotonic()
-        timed_out = False
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    cwd=scratch, env=env, start_new_session=True)
-            with self._lock:
-                self._live[proc.pid] = proc
-            try:
-                proc.wait(timeout=self.limits.timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                # Sandboxed, the PID namespace died with the runner; only a hung (or interrupted)
-                # run needs killing. Unsandboxed, leftovers of the group are killed too.
-                if proc.returncode is None or not self.sandboxed:
-                    self._kill_group(proc)
-                with self._lock:
-                    self._live.pop(proc.pid, None)
-        seconds = time.monotonic() - start
-        return RunOutcome(None if timed_out else proc.returncode, timed_out, seconds,
-                          _tail(log_path), _read_small(scratch / ".progress"))
+    def run(self, inputs: Path, chapter: str, result: Path, scratch: Path | None = None) -> RunOutcome:
+        """Run the runner on ``inputs`` (``cells.json`` and ``cases.npz``); its outputs go to
+        ``result``. Kill the whole sandbox on timeout, or when it takes too much memory or too
+        many processes. ``scratch`` is the working folder of the unsafe ``--no-sandbox`` mode."""
+        progress = result.with_name(result.name + ".progress")
+        rfd = os.open(result, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        pfd = os.open(progress, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        try:
+            if self.sandboxed:
+                cmd = bwrap_prefix(inputs, self.limits, self.secret) + runner_args(
+                    self.limits, chapter, INPUT_MOUNT, (rfd, pfd))
+                env, cwd = self._host_env(), inputs
+            else:
+                cmd = runner_args(self.limits, chapter, str(inputs), (rfd, pfd),
+                                  mount=str(package_dir().parent))
+                env = {**sandbox_env(self.limits), "HOME": str(scratch), "TMPDIR": str(scratch),
+                       "MPLCONFIGDIR": str(scratch / ".mpl"),
+                       "IPYTHONDIR": str(scratch / ".ipython"),
+                       "XDG_CACHE_HOME": str(scratch / ".cache"),
+                       "KERAS_HOME": str(scratch / ".keras")}
+                cwd = scratch
+            return self._watch(cmd, env, cwd, (rfd, pfd), progress)
+        finally:
+            os.close(rfd)
+            os.close(pfd)
 
-    @staticmethod
-    def remove_scratch(path: Path) -> None:
-        """Delete a scratch folder, even one whose permissions the student's code changed."""
-        for root, dirs, _ in os.walk(path):
-            for d in dirs:
-                p = os.path.join(root, d)
-                if not os.path.islink(p):
-                    try:
-                        os.chmod(p, 0o700)
-                    except OSError:
-                        pass
-        shutil.rmtree(path, ignore_errors=True)
+    def _watch(self, cmd, env, cwd, fds, progress_path) -> RunOutcome:
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, cwd=cwd, env=env,
+                                start_new_session=True, pass_fds=fds)
+        tail = _Tail(proc.stdout)
+        tail.start()
+        with self._lock:
+            self._live[proc.pid] = proc
+        timed_out, killed_for, peak_mb, peak_tasks = False, "", 0.0, 0
+        memory = self.limits.memory_mb * 2**20
+        try:
+            while proc.poll() is None:
+                if time.monotonic() - start > self.limits.timeout:
+                    timed_out = True
+                    break
+                tasks, rss = tree_usage(proc.pid)
+                peak_mb, peak_tasks = max(peak_mb, rss / 2**20), max(peak_tasks, tasks)
+                if tasks > self.limits.max_procs:
+                    killed_for = "processes"
+                    break
+                if rss > memory:
+                    killed_for = "memory"
+                    break
+                time.sleep(self.poll_seconds)
+        finally:
+            # Sandboxed, the PID namespace dies with bwrap; unsandboxed, the group is killed.
+            if proc.returncode is None or not self.sandboxed:
+                self._kill_group(proc)
+            with self._lock:
+                self._live.pop(proc.pid, None)
+        tail.join(5)
+        try:
+            proc.stdout.close()
+        except OSError:
+            pass
+        return RunOutcome(None if timed_out or killed_for else proc.returncode, timed_out,
+                          time.monotonic() - start, tail.text(), _read_small(progress_path),
+                          killed_for, peak_mb, peak_tasks)
 
     @staticmethod
     def _kill_group(proc: subprocess.Popen) -> None:
@@ -287,15 +431,78 @@ class Sandbox:
             self._kill_group(proc)
 
 
-def _tail(path: Path, limit: int = 2000) -> str:
+def remove_tree(path) -> None:
+    """Delete a folder, however deep (no recursion, no path longer than one name: it walks with
+    directory descriptors) and whatever its permissions; never follows a link."""
+    path = os.fspath(path)
+    if not os.path.lexists(path):
+        return
+    if os.path.islink(path) or not os.path.isdir(path):
+        os.unlink(path)
+        return
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    parent = os.open(os.path.dirname(os.path.abspath(path)) or "/", flags)
+    names = [os.path.basename(os.path.abspath(path))]
+    fds = [parent]
     try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - limit))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
+        _chmod_quiet(names[-1], fds[-1])
+        fds.append(os.open(names[-1], flags, dir_fd=fds[-1]))
+        while len(fds) > 1:
+            fd = fds[-1]
+            descended = False
+            with os.scandir(fd) as it:
+                entries = list(it)
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    _chmod_quiet(entry.name, fd)
+                    try:
+                        child = os.open(entry.name, flags, dir_fd=fd)
+                    except OSError:
+                        continue
+                    names.append(entry.name)
+                    fds.append(child)
+                    if len(fds) > 64:  # keep few descriptors open: climb back with ".." later
+                        os.close(fds[-2])
+                        fds[-2] = -1
+                    descended = True
+                    break
+                try:
+                    os.unlink(entry.name, dir_fd=fd)
+                except FileNotFoundError:
+                    pass
+            if descended:
+                continue
+            # the folder is empty: close it, go up, remove it
+            name = names.pop()
+            fds.pop()
+            if fds[-1] == -1:
+                fds[-1] = os.open("..", flags, dir_fd=fd)
+            os.close(fd)
+            try:
+                os.rmdir(name, dir_fd=fds[-1])
+            except FileNotFoundError:
+                pass
+    finally:
+        for fd in fds:
+            if fd != -1:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+def _chmod_quiet(name: str, dir_fd: int) -> None:
+    try:
+        os.chmod(name, 0o700, dir_fd=dir_fd, follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        try:
+            os.chmod(name, 0o700, dir_fd=dir_fd)
+        except OSError:
+            pass
 
 
 def _read_small(path: Path, limit: int = 200) -> str:

@@ -1,4 +1,5 @@
-"""A corpus of chapter 2 submissions, good and bad, built from ``exercises/02_rnn.ipynb``.
+"""A corpus of submissions, good and bad -- one at least for every finding of the grading
+reviews -- built mostly from ``exercises/02_rnn.ipynb``.
 
 ``build(folder, ...)`` writes one notebook per case into ``folder`` and returns ``{file name:
 Case}``: each case says how many points each exercise must get and with which status. The
@@ -7,14 +8,16 @@ way students really do it. Everything here is deterministic: the same arguments 
 files. ``python tests/grading_corpus/corpus.py FOLDER`` writes them for a look.
 
 Chapter 2's points: cell_step 2, forward 2, param_count 1, readout 2, keras_forward 2 (9 in all).
-Partial credit is points x the share of hidden cases passed; the mistakes below are right on
-some hidden cases (one time step, a zero state, features == units), hence the fractions.
+A known mistake scores 0 (it explains the outputs on every case it can be told apart on);
+anything else earns points x the share of hidden cases passed.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +57,7 @@ RIGHT = {
     return keras.ops.convert_to_numpy(layer(x))''',
 }
 
-# Realistic mistakes (the same ones tests/mistakes/02_rnn.py names), two sets.
+# Realistic mistakes (the same ones solutions/mistakes/02_rnn.py names), two sets.
 MISTAKES_A = {  # no bias / state not carried / W counted as features^2 / first step / last only
     "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
     return np.tanh(x_t @ U + s_prev @ W)''',
@@ -75,8 +78,8 @@ MISTAKES_A = {  # no bias / state not carried / W counted as features^2 / first 
     layer.set_weights([U, W, b])
     return keras.ops.convert_to_numpy(layer(x))''',
 }
-# points: 0/5 cases, 1/4 (one time step), 1/6 (features == units == 1), 1/4 (one step), 0/4
-SCORES_A = {"cell_step": 0.0, "forward": 0.5, "param_count": 0.17, "readout": 0.5,
+# every one is a known mistake, right on a few hidden cases at most: it scores 0
+SCORES_A = {"cell_step": 0.0, "forward": 0.0, "param_count": 0.0, "readout": 0.0,
             "keras_forward": 0.0}
 MESSAGES_A = {"cell_step": "did you forget it?", "forward": "feed the new state back in",
               "param_count": "features x features", "readout": "output at the first step",
@@ -106,9 +109,8 @@ MISTAKES_B = {  # no recurrence / reversed time / no bias count / tanh output / 
     layer.set_weights([U, W, b])
     return keras.ops.convert_to_numpy(layer(x))''',
 }
-# points: 1/5 (the zero-state case), 1/4 (one time step), 0/6, 0/4, 1/4 (one time step)
-SCORES_B = {"cell_step": 0.4, "forward": 0.5, "param_count": 0.0, "readout": 0.0,
-            "keras_forward": 0.5}
+SCORES_B = {"cell_step": 0.0, "forward": 0.0, "param_count": 0.0, "readout": 0.0,
+            "keras_forward": 0.0}
 MESSAGES_B = {"cell_step": "ignores the previous state", "forward": "reverse time order",
               "param_count": "left out the bias", "readout": "applied tanh",
               "keras_forward": "go_backwards=True"}
@@ -127,13 +129,28 @@ WRONG_ZEROS = {  # plausible shapes, wrong numbers: for the cheating cases
     return np.zeros((x.shape[0], x.shape[1], U.shape[1]))''',
 }
 
-#: the files build() writes, one per case
+#: a long name with bytes that are not UTF-8 (a zip made on Windows), and how the grader shows it
+LONG_NAME = os.fsdecode(b"homework caf\xe9 " + b"x" * 200 + b" final (1).ipynb")
+
+
+def printable(name: str) -> str:
+    from rnnbook.grade.submissions import printable as shown
+
+    return shown(name)
+
+
+#: the files build() writes, one per case, as the grader names them
 CASE_FILES = [
     "solved.ipynb", "blank.ipynb", "partly_right.ipynb", "mistakes_a.ipynb", "mistakes_b.ipynb",
-    "homework final (1).ipynb", "Copy of 02_rnn (3).ipynb", "assert_true_checks.ipynb",
-    "monkeypatch.ipynb", "raises.ipynb", "infinite_loop.ipynb", "os_exit.ipynb", "segfault.ipynb",
-    "huge_output.ipynb", "memory_hog.ipynb", "background_writer.ipynb", "read_solutions.ipynb",
-    "network.ipynb", "02_rnn_corrupt.ipynb", "homework.ipynb"]
+    "homework caf\\xe9 " + "x" * 200 + " final (1).ipynb", "Copy of 02_rnn (3).ipynb",
+    "assert_true_checks.ipynb", "monkeypatch.ipynb", "raises.ipynb", "infinite_loop.ipynb",
+    "os_exit.ipynb", "segfault.ipynb", "huge_output.ipynb", "memory_hog.ipynb",
+    "background_writer.ipynb", "read_solutions.ipynb", "network.ipynb", "02_rnn_corrupt.ipynb",
+    "homework.ipynb", "lookup_and_bad_returns.ipynb", "disk_filler.ipynb", "fork_bomb.ipynb",
+    "05_regime_sign.ipynb", "08_in_place.ipynb", "01_naive_forecast.ipynb",
+    "chapter 1 work 02_rnn.ipynb", "linked_02_rnn.ipynb", "02_rnn_bad_cells.ipynb",
+    "02_rnn_deep_json.ipynb", "02_rnn_big_number.ipynb", "=broken 02_rnn.ipynb",
+    "@broken 02_rnn.ipynb"]
 
 ALL = list(POINTS)
 FULL = {name: float(p) for name, p in POINTS.items()}
@@ -166,6 +183,19 @@ def _status(passed=(), **others) -> dict:
 
 def base() -> nbformat.NotebookNode:
     return nbformat.read(EXERCISE, as_version=4)
+
+
+def solution(chapter: str) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / "solutions" / f"{chapter}.ipynb", as_version=4)
+
+
+def replace_function(nb, target: str, source: str) -> nbformat.NotebookNode:
+    """The notebook with the cell that defines ``target`` replaced by ``source``."""
+    nb = copy.deepcopy(nb)
+    cells = [c for c in nb.cells if c.cell_type == "code" and f"def {target}(" in c.source]
+    assert len(cells) == 1, f"{len(cells)} cells define {target}"
+    cells[0].source = source
+    return nb
 
 
 def _code(source: str) -> nbformat.NotebookNode:
@@ -252,8 +282,9 @@ def build(folder, grades_path: str, token: str, port: int) -> dict[str, Case]:
 
     # the notebook's own checks are never trusted: deleted, or replaced by `assert True`
     renamed = map_checks(solved, lambda src: None)
-    cases["homework final (1).ipynb"] = (renamed, Case(
-        "renamed file (chapter from metadata), every check cell deleted", FULL, _status(ALL)))
+    cases[LONG_NAME] = (renamed, Case(
+        "renamed file with a 230-byte name that is not UTF-8 (chapter from metadata), every "
+        "check cell deleted", FULL, _status(ALL)))
     copy_of = strip_metadata(fill(nb0, RIGHT))
     cases["Copy of 02_rnn (3).ipynb"] = (copy_of, Case(
         "Colab copy without the chapter in its metadata: chapter from the file name", FULL,
@@ -336,9 +367,9 @@ subprocess.Popen([sys.executable, "-c", code, {token!r}], start_new_session=True
     cases["read_solutions.ipynb"] = (insert_after_imports(nb0, f'''\
 import glob, os
 seen = []
-for pattern in [{str(secret / "expected" / "*.npz")!r}, {str(secret / "*.ipynb")!r},
-                "../solutions/expected/*.npz", "/work/*/solutions/expected/*.npz",
-                "/**/solutions/expected/*.npz"]:
+for pattern in [{str(secret / "keys" / "*.npz")!r}, {str(secret / "*.ipynb")!r},
+                "../solutions/keys/*.npz", "/work/*/solutions/keys/*.npz",
+                "/**/solutions/keys/*.npz", "/opt/rnnbook/../solutions/keys/*.npz"]:
     for path in glob.glob(pattern, recursive=True)[:5]:
         try:
             seen.append(open(path, "rb").read(10))
@@ -373,16 +404,22 @@ print("reached", reached)'''), Case(
         feedback={"": "--chapter"}, chapter="")
     nbformat.write(strip_metadata(solved), folder / "homework.ipynb")
 
+    cases.update(more_cases(nb0, solved))
     for name, (nb, case) in cases.items():
         nbformat.write(nb, folder / name)
         expected[name] = case
-    return expected
+    # a BOM before the JSON (some Windows editors write one): graded as usual
+    bom = folder / "Copy of 02_rnn (3).ipynb"
+    bom.write_bytes(b"\xef\xbb\xbf" + bom.read_bytes())
+    expected.update(files_never_run(folder))
+    return {printable(name): case for name, case in expected.items()}
 
 
 def build_forced(folder) -> dict[str, Case]:
-    """Cases graded with ``--chapter 02_rnn`` and a short ``--timeout``: a notebook of another
-    chapter, and an endless loop that swallows the per-cell alarm (only the wall-clock timeout,
-    which kills the whole sandbox, stops it)."""
+    """Cases graded with ``--chapter 02_rnn``, a short ``--timeout`` and ``--memory-mb 1024``: a
+    notebook of another chapter, an endless loop that swallows the per-cell alarm (only the
+    wall-clock timeout, which kills the whole sandbox, stops it), and processes whose memory is
+    too much only together."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     nb0 = base()
@@ -394,7 +431,14 @@ def build_forced(folder) -> dict[str, Case]:
     code[0].source = ('import time\nwhile True:  # an endless loop that swallows every exception\n'
                       '    try:\n        time.sleep(1)\n    except BaseException:\n        pass')
     nbformat.write(stubborn, folder / "unstoppable.ipynb")
+    hog = copy.deepcopy(nb0)
+    code = [c for c in hog.cells if c.cell_type == "code"]
+    code[1].source = MEMORY_TOGETHER
+    nbformat.write(hog, folder / "memory_together.ipynb")
     return {
+        "memory_together.ipynb": Case(
+            "three processes whose memory is under the limit each, over it together", ZERO,
+            {n: "error" for n in ALL}, feedback={n: "all its processes together" for n in ALL}),
         "02_rnn_really_03.ipynb": Case(
             "a notebook from chapter 3 handed in for chapter 2", ZERO, {n: "error" for n in ALL},
             feedback={n: "from chapter 03_bidirectional_rnn" for n in ALL}),
@@ -402,6 +446,158 @@ def build_forced(folder) -> dict[str, Case]:
             "an endless loop that catches the per-cell timeout", ZERO, {n: "timeout" for n in ALL},
             feedback={n: "ran longer than" for n in ALL}),
     }
+
+
+# ---- cases for the findings of the grading reviews -----------------------------------------------
+
+# Looks the visible answers up in the package (they ship with it): passes every in-notebook
+# check, and would have earned the hidden cases too had they repeated the visible inputs.
+LOOKUP = '''from rnnbook.checks import visible
+
+STORE = visible("02_rnn")
+
+
+def lookup(exercise, *args):
+    for case, inputs in STORE[exercise].inputs.items():
+        if len(inputs) == len(args) and all(
+                np.shape(a) == np.shape(b) and np.allclose(a, b) for a, b in zip(inputs, args)):
+            out = STORE[exercise].expected[case]
+            return out if len(out) > 1 else out[0]
+    return np.zeros(1)  # an input it has never seen: nothing to copy'''
+
+LOOKED_UP = {
+    "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
+    return lookup("cell_step", x_t, s_prev, U, W, b)''',
+    "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
+    return lookup("readout", x, s0, U, W, b, V, c)''',
+    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
+    return lookup("keras_forward", x, U, W, b)''',
+}
+
+BAD_RETURNS = {
+    "param_count": '''def simple_rnn_params(features, units):
+    return complex(features * units + units * units + units)''',
+    "forward": '''def rnn_forward(x, s0, U, W, b):
+    return "not done yet"''',
+}
+
+FILL_DISK = '''import os
+os.makedirs("fill", exist_ok=True)
+for i in range(10_000):  # until the disk is full: No space left on device
+    with open(f"fill/{i}", "wb") as f:
+        f.write(b"x" * 2**20)'''
+
+DEEP_TREE = '''import os
+for _ in range(3000):  # a 3,000-deep directory tree, left behind
+    os.mkdir("d")
+    os.chdir("d")'''
+
+# (children that exec a small program: forking the notebook's own 700 MB process 600 times
+# would cost the test machine far more than the grader)
+FORK_BOMB = '''import subprocess
+children = [subprocess.Popen(["sleep", "120"]) for _ in range(600)]'''
+
+MEMORY_TOGETHER = '''import os, time
+import numpy as np
+for _ in range(3):  # three children of 512 MB each: under the limit one by one, not together
+    if os.fork() == 0:
+        blocks = []
+        for _ in range(8):  # 64 MB at a time
+            blocks.append(np.ones(2**23))
+            time.sleep(0.1)
+        time.sleep(60)
+        os._exit(0)
+time.sleep(60)'''
+
+REGIME_SIGN = '''def gradient_regime(Ws, beta_f):
+    gamma = np.array([np.linalg.norm(W, 2) for W in Ws]) * beta_f
+    return np.sign(gamma - 1).astype(int)'''
+
+IN_PLACE = '''def set_update_bias(bias, value):
+    units = bias.shape[-1] // 3
+    if bias.ndim == 2:
+        bias[0, :units], bias[1, :units] = value, 0.0
+    else:
+        bias[:units] = value
+    return bias  # the right values, but in the argument itself'''
+
+NAIVE = '''def train_and_forecast(X_train, y_train, X_new):
+    return X_new[:, -1]  # the last value of each window'''
+
+CH01 = ("windows", "split", "baseline_mae", "standardise", "linear_forecaster", "beat_naive")
+
+
+def more_cases(nb0, solved) -> dict:
+    """Notebooks the grader runs: ``{file name: (notebook, Case)}``."""
+    cases = {}
+    cheat = insert_after_imports(fill(nb0, {**RIGHT, **BAD_RETURNS, **LOOKED_UP}), LOOKUP)
+    cases["lookup_and_bad_returns.ipynb"] = (cheat, Case(
+        "looks the visible answers up (passes every in-notebook check); returns complex numbers "
+        "and a string", ZERO,
+        {"cell_step": "failed", "forward": "error", "param_count": "error", "readout": "failed",
+         "keras_forward": "failed"},
+        feedback={"param_count": "complex numbers", "forward": "text (a string)"}))
+    cases["disk_filler.ipynb"] = (append(solved, FILL_DISK, DEEP_TREE), Case(
+        "everything right; fills its disk, then leaves a 3,000-deep directory tree", FULL,
+        _status(ALL), report=["No space left on device"]))
+    cases["fork_bomb.ipynb"] = (append(solved, FORK_BOMB), Case(
+        "everything right, then 600 child processes that sleep", ZERO, {n: "error" for n in ALL},
+        feedback={n: "processes and threads" for n in ALL}))
+    cases["05_regime_sign.ipynb"] = (replace_function(
+        solution("05_gradient_problem"), "gradient_regime", REGIME_SIGN), Case(
+        "chapter 5 solved, but np.sign(gamma - 1) ignores the 1e-4 edge",
+        {"bound": 2.0, "gradient_at_lag": 3.0, "regime": 0.0, "rescale": 1.0, "clip": 2.0},
+        _status(["bound", "gradient_at_lag", "rescale", "clip"], regime="failed"),
+        feedback={"regime": "within 1e-4 of 1"}, chapter="05_gradient_problem"))
+    cases["08_in_place.ipynb"] = (replace_function(solution("08_gru"), "set_update_bias",
+                                                   IN_PLACE), Case(
+        "chapter 8 solved, but set_update_bias changes its argument in place",
+        {"unpack_gates": 1.0, "step_reset_after": 3.0, "step_reset_before": 2.0,
+         "param_count": 1.0, "update_bias": 0.0},
+        _status(["unpack_gates", "step_reset_after", "step_reset_before", "param_count"],
+                update_bias="error"),
+        feedback={"update_bias": "changed its argument `bias` in place"}, chapter="08_gru"))
+    cases["01_naive_forecast.ipynb"] = (replace_function(
+        solution("01_time_series"), "train_and_forecast", NAIVE), Case(
+        "chapter 1 solved, but the training exercise returns the naive forecast itself",
+        {**{n: float(p) for n, p in zip(CH01, (2, 2, 1, 2, 2))}, "beat_naive": 0.0},
+        _status(CH01[:5], beat_naive="failed"),
+        feedback={"beat_naive": "the naive forecast itself"}, chapter="01_time_series"))
+    return cases
+
+
+def files_never_run(folder: Path) -> dict:
+    """Files the grader reads but never runs: ``{file name: Case}``."""
+    expected = {}
+    nbformat.write(nbformat.read(ROOT / "exercises" / "01_time_series.ipynb", as_version=4),
+                   folder / "chapter 1 work 02_rnn.ipynb")
+    expected["chapter 1 work 02_rnn.ipynb"] = Case(
+        "chapter 1 work named as chapter 2: the metadata and the file name disagree",
+        {n: 0.0 for n in CH01}, {n: "error" for n in CH01},
+        feedback={"windows": "the file name says chapter 02_rnn"}, chapter="01_time_series")
+    os.symlink(ROOT / "solutions" / "02_rnn.ipynb", folder / "linked_02_rnn.ipynb")
+    expected["linked_02_rnn.ipynb"] = Case(
+        "a symbolic link to the solution (it would score 9/9 if followed)", ZERO,
+        {n: "unreadable" for n in ALL}, feedback={n: "symbolic link" for n in ALL})
+    (folder / "02_rnn_bad_cells.ipynb").write_text(json.dumps(
+        {"cells": [{"cell_type": "code", "source": {"not": "text"}}], "metadata": {}}))
+    expected["02_rnn_bad_cells.ipynb"] = Case(
+        "a cell whose source is not text", ZERO, {n: "unreadable" for n in ALL},
+        feedback={n: "malformed" for n in ALL})
+    (folder / "02_rnn_deep_json.ipynb").write_text("[" * 100_000 + "]" * 100_000)
+    expected["02_rnn_deep_json.ipynb"] = Case(
+        "JSON nested 100,000 deep", ZERO, {n: "unreadable" for n in ALL},
+        feedback={n: "nested too deeply" for n in ALL})
+    (folder / "02_rnn_big_number.ipynb").write_text('{"cells": [], "n": ' + "7" * 5000 + "}")
+    expected["02_rnn_big_number.ipynb"] = Case(
+        "a 5,000-digit number", ZERO, {n: "unreadable" for n in ALL},
+        feedback={n: "cannot be read as a notebook" for n in ALL})
+    for name in ("=broken 02_rnn.ipynb", "@broken 02_rnn.ipynb"):
+        (folder / name).write_text('{"cells": [')
+        expected[name] = Case("a name that starts a spreadsheet formula, and invalid JSON", ZERO,
+                              {n: "unreadable" for n in ALL},
+                              feedback={n: "not valid notebook JSON" for n in ALL})
+    return expected
 
 
 if __name__ == "__main__":

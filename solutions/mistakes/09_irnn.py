@@ -66,6 +66,7 @@ MISTAKES = {
         "broadcast_markers": lambda v, f, s: _adding(v, f, s, broadcast=True),
         "target_all": lambda v, f, s: _adding(v, f, s, target_all=True),
         "flat_target": lambda v, f, s: _adding(v, f, s, flat=True),
+        "float64": lambda v, f, s: tuple(a.astype("float64") for a in _adding(v, f, s)),
     },
     "baseline_mse": {
         "rmse": lambda y: np.sqrt(np.mean((y - 1.0) ** 2)),
@@ -78,11 +79,13 @@ MISTAKES = {
         "absolute": lambda c, b, f: _verdict(c, b, f, threshold=f),
         "best_epoch": lambda c, b, f: _verdict(c, b, f, pick=lambda c: c.min(axis=1)),
         "any_drop": lambda c, b, f: (c[:, -1] < c[:, 0]).astype("int64"),
+        "at_most": lambda c, b, f: (c[:, -1] <= f * b).astype("int64"),
     },
     "jacobian": {
         "no_transpose": lambda a, W: _jacobian(a, W, transpose=False),
         "reversed_order": lambda a, W: _jacobian(a, W, reverse=True),
         "no_relu_derivative": lambda a, W: _jacobian(a, W, derivative=np.ones_like),
         "relu_of_a": lambda a, W: _jacobian(a, W, derivative=lambda a: np.maximum(a, 0)),
+        "derivative_at_zero": lambda a, W: _jacobian(a, W, derivative=lambda a: (a >= 0) * 1.0),
     },
 }

@@ -119,6 +119,8 @@ MISTAKES = {
         "spectral_radius": _regime(_radius),
         "frobenius": _regime(_frobenius),
         "no_beta_f": _regime(_spectral, use_beta_f=False),
+        "no_tolerance": lambda Ws, beta_f: np.sign(
+            np.array([_spectral(W) for W in Ws]) * beta_f - 1).astype("int64"),
     },
     "rescale": {
         "frobenius": lambda W, target: W * target / _frobenius(W),
