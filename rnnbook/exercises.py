@@ -45,12 +45,17 @@ DEFAULT_HINT = "replace this line with your solution"
 SETUP_TAG = "setup"
 
 SETUP_CELL = '''\
-# Set-up. On Colab this installs the course package `rnnbook`; elsewhere it does nothing visible.
+# Set-up. On Colab this installs the course package `rnnbook`;
+# elsewhere it does nothing visible.
 import importlib.util, os, subprocess, sys
-os.environ.update(TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")  # before TensorFlow loads
+# before TensorFlow loads:
+os.environ.update(TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
 if importlib.util.find_spec("rnnbook") is None:
-    source = os.environ.get("RNNBOOK_SOURCE", "git+{repository}")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)'''
+    url = "git+{repository}"
+    source = os.environ.get("RNNBOOK_SOURCE", url)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", source],
+        check=True)'''
 
 
 class SolutionMarkupError(ValueError):
@@ -230,7 +235,7 @@ def planned(root: Path = ROOT, chapters: list[str] | None = None) -> dict[Path, 
     repository = repository_url(root / "_config.yml")
     files = {}
     for folder in ("book", "solutions"):
-        for path in sorted((root / folder).glob("[0-9][0-9]_*.ipynb")):
+        for path in sorted((root / folder).glob("*.ipynb")):
             if chapters and path.stem not in chapters:
                 continue
             nb = read_notebook(path)
