@@ -28,8 +28,9 @@ import logging  # noqa: E402
 
 #: verb -> (module whose main(argv) runs it, one line of help)
 VERBS = {
-    "exercises": ("rnnbook.exercises", "write exercises/ from solutions/ (--check: change nothing, "
-                                       "fail when anything, answer keys included, is stale)"),
+    "exercises": ("rnnbook.exercises",
+                  "write exercises/ from solutions/ (--check: change nothing, fail when "
+                  "anything, answer keys included, is stale)"),
     "build-key": ("rnnbook.checks.build", "build chapters' answer keys and visible stores from "
                                           "solutions/ (authors)"),
     "execute": ("rnnbook.notebooks", "execute notebooks top to bottom and store their outputs"),

@@ -231,7 +231,8 @@ def render(nb) -> str:
 
 
 def planned(root: Path = ROOT, chapters: list[str] | None = None) -> dict[Path, str]:
-    """Every file the generator owns (or only those of ``chapters``), with the text it should have."""
+    """Every file the generator owns (or only those of ``chapters``), with the text it should
+    have."""
     repository = repository_url(root / "_config.yml")
     files = {}
     for folder in ("book", "solutions"):

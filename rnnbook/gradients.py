@@ -24,7 +24,9 @@ def gradient_norms_over_lag(cell, inputs, initial_state=None, seed: int = 0) -> 
     x = tf.convert_to_tensor(inputs, dtype=tf.float32)
     batch, steps = int(x.shape[0]), int(x.shape[1])
     if initial_state is None:
-        sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
+        sizes = cell.state_size
+        if not isinstance(sizes, (list, tuple)):
+            sizes = [sizes]
         state = [tf.zeros((batch, int(n))) for n in sizes]
     else:
         state = [tf.convert_to_tensor(s, tf.float32) for s in initial_state]

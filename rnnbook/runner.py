@@ -139,7 +139,8 @@ def guarded(seconds: float, what: str = "the call"):
     """A time limit (``CallTimeout``) and bounded output sinks around a call."""
     try:
         _alarm(seconds, what)
-        with contextlib.redirect_stdout(_BoundedSink()), contextlib.redirect_stderr(_BoundedSink()):
+        with (contextlib.redirect_stdout(_BoundedSink()),
+              contextlib.redirect_stderr(_BoundedSink())):
             yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -218,9 +219,10 @@ def collect(chapter: str, namespace: dict, cases: dict, seeds: dict | None = Non
         for group, by_ex in cases.items():
             if name not in by_ex:
                 continue
-            got = run_cases(ex, fn, by_ex[name], guard=lambda: guarded(limit),
+            got = run_cases(ex, fn, by_ex[name],
+                            guard=lambda limit=limit: guarded(limit),
                             seeds=seeds.get(group, {}).get(name),
-                            on_case=lambda case: progress(f"exercise {name}"))
+                            on_case=lambda case, name=name: progress(f"exercise {name}"))
             for case, out in got.items():
                 if isinstance(out, CaseError):
                     errors.setdefault(group, {}).setdefault(name, {})[case] = out.to_json()

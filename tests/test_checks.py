@@ -56,7 +56,8 @@ def test_every_check_rejects_the_stub(chapter, stubs):
 def test_every_check_names_each_known_mistake(chapter):
     known = mistakes(chapter)
     for name, ex in checks.exercises(chapter).items():
-        assert len(known.get(name, {})) >= 3, f"{chapter}/{name}: test at least three realistic mistakes"
+        assert len(known.get(name, {})) >= 3, (
+            f"{chapter}/{name}: test at least three realistic mistakes")
         assert set(known[name]) == set(ex.mistakes), f"{chapter}/{name}: one message per mistake"
         for key, wrong in known[name].items():
             with pytest.raises(AssertionError) as err:
@@ -99,7 +100,8 @@ def test_no_hidden_input_equals_a_visible_one(chapter):
         for case, args in cs.inputs.items():
             for vcase, vargs in visible[name].inputs.items():
                 same = len(args) == len(vargs) and all(
-                    np.shape(a) == np.shape(b) and np.array_equal(a, b, equal_nan=np.asarray(a).dtype.kind == "f")
+                    np.shape(a) == np.shape(b)
+                    and np.array_equal(a, b, equal_nan=np.asarray(a).dtype.kind == "f")
                     for a, b in zip(args, vargs))
                 assert not same, f"{chapter}/{name}: hidden {case} equals visible {vcase}"
 

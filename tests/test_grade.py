@@ -30,6 +30,7 @@ from rnnbook.checks import store
 
 sys.path.insert(0, str(ROOT / "tests" / "grading_corpus"))
 import corpus  # noqa: E402
+
 from rnnbook.grade.report import fmt_points, report_name  # noqa: E402
 
 CHAPTERS = chapters_with_exercises()

@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import os
-import stat
 import subprocess
 import sys
 import zipfile
@@ -23,11 +22,26 @@ from rnnbook.grade import report
 from rnnbook.grade.cli import option_files, parse_args
 from rnnbook.grade.grading import GraderError, grade_result, load_key
 from rnnbook.grade.results import ResultError, load_result
-from rnnbook.grade.sandbox import (INPUT_MOUNT, PACKAGE_MOUNT, Limits, Sandbox, SandboxUnavailable,
-                                   bwrap_prefix, check_hidden, read_only_binds, remove_tree,
-                                   runner_args, tree_usage)
-from rnnbook.grade.submissions import (chapter_from_name, find_notebooks, parse_notebook, prepare,
-                                       printable)
+from rnnbook.grade.sandbox import (
+    INPUT_MOUNT,
+    PACKAGE_MOUNT,
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+    bwrap_prefix,
+    check_hidden,
+    read_only_binds,
+    remove_tree,
+    runner_args,
+    tree_usage,
+)
+from rnnbook.grade.submissions import (
+    chapter_from_name,
+    find_notebooks,
+    parse_notebook,
+    prepare,
+    printable,
+)
 
 KEYS = ROOT / "solutions" / "keys"
 CHAPTERS = store.chapters(ROOT)

@@ -20,7 +20,8 @@ def test_scaled_orthogonal_has_all_singular_values_equal_to_the_scale(scale):
 
 
 def test_scaled_orthogonal_is_seeded_and_rejects_no_units():
-    np.testing.assert_array_equal(scaled_orthogonal(4, 1.0, seed=1), scaled_orthogonal(4, 1.0, seed=1))
+    np.testing.assert_array_equal(scaled_orthogonal(4, 1.0, seed=1),
+                                  scaled_orthogonal(4, 1.0, seed=1))
     assert not np.array_equal(scaled_orthogonal(4, 1.0, seed=1), scaled_orthogonal(4, 1.0, seed=2))
     with pytest.raises(ValueError):
         scaled_orthogonal(0, 1.0)

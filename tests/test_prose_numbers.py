@@ -78,7 +78,8 @@ def test_the_scan_catches_typed_numbers_and_exempts_the_rest():
                            "{cite}`le2015irnn`. We use 32.") == ["32"]
     assert unglued_numbers("See [chapter 2](../book/02_rnn.ipynb) and {doc}`02_rnn`.") == []
     assert unglued_numbers("11. an eleventh item\n12. and a twelfth") == []
-    assert unglued_numbers("$$\\sum_{k=1}^{100} x_k$$ and \\begin{align}a &= 250\\end{align}") == []
+    maths = "$$\\sum_{k=1}^{100} x_k$$ and \\begin{align}a &= 250\\end{align}"
+    assert unglued_numbers(maths) == []
     assert unglued_numbers(":::{note}\nIt learned 97 of them.\n:::") == ["97"]
     assert unglued_numbers("<img src='fig-123.png' width=600> float32 and H200") == []
 

@@ -21,7 +21,7 @@ one spec module per chapter, ``rnnbook.checks.chNN``.
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rnnbook.checks import store
 from rnnbook.checks.core import CaseError, Exercise, TrainingExercise, run_cases
@@ -47,7 +47,7 @@ def exercises(chapter: str) -> dict[str, Exercise]:
     return {ex.name: ex for ex in module.EXERCISES}
 
 
-@lru_cache(maxsize=None)
+@cache
 def visible(chapter: str) -> dict[str, store.CaseSet]:
     """``{exercise: CaseSet}`` of the visible cases, from the package."""
     path = store.visible_path(chapter)

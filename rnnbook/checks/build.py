@@ -41,8 +41,15 @@ from pathlib import Path
 import numpy as np
 
 from rnnbook.checks import exercises, store
-from rnnbook.checks.core import (KEY_FORMAT, VISIBLE_SEED, CaseError, Exercise, agrees,
-                                 close, run_cases)
+from rnnbook.checks.core import (
+    KEY_FORMAT,
+    VISIBLE_SEED,
+    CaseError,
+    Exercise,
+    agrees,
+    close,
+    run_cases,
+)
 from rnnbook.checks.judge import as_sentence, judge
 from rnnbook.runner import write_cases
 
@@ -65,8 +72,8 @@ def hidden_seed(root: Path) -> int:
         return int(path.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         raise BuildError(f"{path} must hold the secret seed of the hidden cases (an integer); "
-                         "write one, e.g. `python -c 'import secrets; print(secrets.randbits(63))' "
-                         f"> {path}`") from None
+                         "write one, e.g. `python -c 'import secrets; "
+                         f"print(secrets.randbits(63))' > {path}`") from None
 
 
 def _same_args(a: tuple, b: tuple) -> bool:
@@ -220,7 +227,8 @@ def build(chapter: str, root: Path = store.REPO) -> dict:
         vis_in, vis_truth, hid_in, hid_truth = drawn[name]
         known = mistakes.get(name, {})
         sets[name] = {}
-        for group, inputs, truth in (("visible", vis_in, vis_truth), ("hidden", hid_in, hid_truth)):
+        groups = (("visible", vis_in, vis_truth), ("hidden", hid_in, hid_truth))
+        for group, inputs, truth in groups:
             cs = store.CaseSet(inputs=dict(inputs))
             if ex.kind == "training":
                 cs.expected = dict(truth)

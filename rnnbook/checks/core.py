@@ -27,9 +27,9 @@ import os
 import random
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -180,7 +180,7 @@ class CaseError:
         return {"kind": self.kind, "message": self.message, "helper": self.helper}
 
     @classmethod
-    def from_json(cls, data) -> "CaseError":
+    def from_json(cls, data) -> CaseError:
         if isinstance(data, dict):
             helper = data.get("helper")
             return cls(str(data.get("kind", "raised"))[:40], str(data.get("message", ""))[:2000],
@@ -239,7 +239,8 @@ def _is_numeric_list(seq) -> bool:
 # ---- where in the student's code ------------------------------------------------------------
 
 def _library_roots() -> tuple[str, ...]:
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(__file__).resolve().parents[1])}
+    package_parent = str(Path(__file__).resolve().parents[1])
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, package_parent}
     try:
         import site
         roots.update(site.getsitepackages())

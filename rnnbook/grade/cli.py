@@ -28,8 +28,16 @@ from pathlib import Path
 from rnnbook.checks import chapters as spec_chapters
 from rnnbook.checks import exercises
 from rnnbook.grade import report
-from rnnbook.grade.grading import (ChapterKey, ExerciseGrade, GraderError, default_key_dir,
-                                   grade_result, key_chapters, load_key, whole_submission)
+from rnnbook.grade.grading import (
+    ChapterKey,
+    ExerciseGrade,
+    GraderError,
+    default_key_dir,
+    grade_result,
+    key_chapters,
+    load_key,
+    whole_submission,
+)
 from rnnbook.grade.results import ResultError, load_result, meta_list, short
 from rnnbook.grade.sandbox import Limits, Sandbox, SandboxUnavailable, remove_tree
 from rnnbook.grade.submissions import Submission, display_names, find_notebooks, prepare
@@ -296,7 +304,7 @@ class Grader:
     def _run_batch(self, subs, existing, workdir) -> int:
         names_now = {s.name for s in subs}
         rows = OrderedDict((k, v) for k, v in existing.items() if k not in names_now)
-        this_run: "OrderedDict[str, list[dict] | None]" = OrderedDict((s.name, None) for s in subs)
+        this_run: OrderedDict[str, list[dict] | None] = OrderedDict((s.name, None) for s in subs)
         bar = report.ProgressBar(len(subs), self.err)
         mode = "sandboxed (bubblewrap)" if self.sandbox.sandboxed else "UNSANDBOXED (--no-sandbox)"
         print(f"Grading {len(subs)} submission(s), {self.args.jobs} at once, {mode}; "

@@ -41,9 +41,9 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def read_grades(path: Path) -> "OrderedDict[str, list[dict]]":
+def read_grades(path: Path) -> OrderedDict[str, list[dict]]:
     """Rows of an existing grades file, by submission (empty when there is none)."""
-    rows: "OrderedDict[str, list[dict]]" = OrderedDict()
+    rows: OrderedDict[str, list[dict]] = OrderedDict()
     path = Path(path)
     if not path.exists():
         return rows
@@ -62,7 +62,7 @@ def read_grades(path: Path) -> "OrderedDict[str, list[dict]]":
     return rows
 
 
-def grades_csv(rows_by_submission: "OrderedDict[str, list[dict]]") -> str:
+def grades_csv(rows_by_submission: OrderedDict[str, list[dict]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -201,7 +201,7 @@ class ProgressBar:
 
 def summary_table(rows: list[dict], submissions: int) -> str:
     """Per chapter and exercise: how many submissions passed, the mean score, and the statuses."""
-    by_ex: "OrderedDict[tuple, list[dict]]" = OrderedDict()
+    by_ex: OrderedDict[tuple, list[dict]] = OrderedDict()
     for row in rows:
         by_ex.setdefault((row["chapter"] or "?", row["exercise"] or "(whole notebook)"), []).append(row)
     header = ("chapter", "exercise", "passed", "mean score", "statuses")
