@@ -103,22 +103,47 @@ def anchors(html_file: Path) -> set[str]:
     return set(re.findall(r'\sid="([^"]+)"', html_file.read_text(errors="replace")))
 
 
-@pytest.mark.parametrize("page", toc_pages())
-def test_page_renders_for_a_reader(page, server, browser, built_book):
-    url = urljoin(server, f"{page}.html")
-    tab = browser.new_page(viewport=VIEWPORT)
-    errors = []
-    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(str(e)))
-    tab.on("requestfailed", lambda r: errors.append(f"failed to load {r.url}"))
-    response = tab.goto(url, wait_until="load")
+class OpenedPage:
+    """One page, loaded once in a light-mode tab, for all of its tests (a page load with its
+    MathJax typesetting is the costly part)."""
+
+    def __init__(self, page, server, browser):
+        self.page, self.url = page, urljoin(server, f"{page}.html")
+        self.context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+        self.tab = self.context.new_page()
+        self.errors = []
+        self.tab.on("console",
+                    lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.tab.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.tab.on("requestfailed", lambda r: self.errors.append(f"failed to load {r.url}"))
+        self.response = self.tab.goto(self.url, wait_until="load")
+        self.math = self.tab.locator(".math").count()
+        if self.math:
+            self.tab.wait_for_function("() => window.MathJax && MathJax.startup"
+                                       " && MathJax.startup.promise", timeout=20_000)
+            self.tab.evaluate("() => MathJax.startup.promise")
+
+    def use_scheme(self, scheme: str) -> None:
+        """The reader's system setting (the theme follows it: html_context.default_mode auto)."""
+        self.tab.emulate_media(color_scheme=scheme)
+        self.tab.wait_for_function("s => document.documentElement.dataset.theme === s",
+                                   arg=scheme)
+
+
+@pytest.fixture(scope="module", params=toc_pages())
+def opened(request, server, browser):
+    """Tests are grouped by page (a module-scoped parameter), so each page loads once."""
+    page = OpenedPage(request.param, server, browser)
+    yield page
+    page.context.close()
+
+
+def test_page_renders_for_a_reader(opened, server, built_book):
+    page, tab, errors, response = opened.page, opened.tab, opened.errors, opened.response
     assert response is not None and response.ok, f"{page}: HTTP {response and response.status}"
 
-    math = tab.locator(".math").count()
+    math = opened.math
     if math:
-        tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                              timeout=20_000)
-        tab.evaluate("() => MathJax.startup.promise")
         typeset = tab.locator("mjx-container").count()
         assert typeset >= math, f"{page}: MathJax typeset {typeset} of {math} formulas"
     text = tab.locator("article").inner_text()
@@ -152,7 +177,6 @@ def test_page_renders_for_a_reader(page, server, browser, built_book):
     SHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(SHOTS / f"{page.replace('/', '__')}.png"), full_page=False)
     too_wide = sideways_scrolling_blocks(tab)
-    tab.close()
     assert errors == [], f"{page}: console errors: {errors[:5]}"
     assert too_wide == [], (f"{page}: {len(too_wide)} code/output blocks scroll sideways at "
                             f"{VIEWPORT['width']} px:\n" + "\n".join(too_wide[:15]))
@@ -237,22 +261,11 @@ def describe(violation: dict) -> str:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("page", toc_pages())
-def test_page_is_accessible(page, scheme, server, browser):
-    context = browser.new_context(viewport=VIEWPORT, color_scheme=scheme)
-    try:
-        tab = context.new_page()
-        tab.goto(urljoin(server, f"{page}.html"), wait_until="load")
-        # The theme follows the reader's system setting (html_context.default_mode: auto).
-        tab.wait_for_function("s => document.documentElement.dataset.theme === s", arg=scheme)
-        if tab.locator(".math").count():
-            tab.wait_for_function("() => window.MathJax && MathJax.startup"
-                                  " && MathJax.startup.promise", timeout=20_000)
-            tab.evaluate("() => MathJax.startup.promise")
-        violations = axe_violations(tab)
-        figures = tab.evaluate(DARK_FIGURES_JS) if scheme == "dark" else []
-    finally:
-        context.close()
+def test_page_is_accessible(opened, scheme):
+    page = opened.page
+    opened.use_scheme(scheme)
+    violations = axe_violations(opened.tab)
+    figures = opened.tab.evaluate(DARK_FIGURES_JS) if scheme == "dark" else []
     AXE_REPORTS.mkdir(parents=True, exist_ok=True)
     (AXE_REPORTS / f"{page.replace('/', '__')}__{scheme}.json").write_text(
         json.dumps(violations, indent=1))
