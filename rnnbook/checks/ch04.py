@@ -183,7 +183,11 @@ def _depth_cases(rng):
 
 
 def _call_depth(fn, a):
-    return fn([int(d) for d in a[0]], a[1], a[2], a[3], float(a[4]))
+    """The pair as two outputs (a pair of numbers would otherwise count as one array)."""
+    out = fn([int(d) for d in a[0]], a[1], a[2], a[3], float(a[4]))
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        return tuple(v if hasattr(v, "numpy") else np.asarray(v) for v in out)
+    return out
 
 
 DEPTH_MISTAKES = {
