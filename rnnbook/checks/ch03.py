@@ -1,19 +1,20 @@
-"""Exercises of chapter 3, bidirectional RNNs (``solutions/03_bidirectional_rnn.ipynb``)."""
+"""Exercises of chapter 3, bidirectional RNNs (``solutions/03_bidirectional_rnn.ipynb``).
+
+Exercise 3.4 is a *training exercise* (:class:`~rnnbook.checks.core.TrainingExercise`): the
+student trains a tagger on noisy sequences and tags new ones; it passes when its error rate is
+below a bar that only a model reading the future too can reach. Every case, visible or hidden, is
+drawn afresh (its own marker rate, window, noise and length): the grader's cases come from the
+secret seed, so their tags cannot be looked up anywhere.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks.core import Exercise, OutputError, as_python
+from rnnbook.checks.core import Exercise, OutputError, TrainingExercise
 
 CHAPTER = "03_bidirectional_rnn"
 MODES = ["concat", "sum", "mul", "ave", "None"]  # stored as strings; "None" is merge_mode=None
-
-
-def _mode(value):
-    """A merge mode from its stored form: the string, or ``None`` for "None"."""
-    value = str(value)
-    return None if value == "None" else value
 
 
 def _weights(rng, features, units, scale=0.5):
@@ -59,55 +60,6 @@ def _call_merge(fn, args):
     return tuple(out)
 
 
-SHAPE_SETTINGS = [(mode, seq) for seq in (True, False) for mode in MODES]
-
-
-def _shape_cases(rng):
-    cases = {}
-    for name in ("typical", "batch_of_1", "one_step", "one_unit", "one_feature", "random"):
-        batch, time = (int(v) for v in rng.integers(2, 40, size=2))
-        features, units = (int(v) for v in rng.integers(2, 20, size=2))
-        while features == units:
-            features = int(rng.integers(2, 20))
-        if name == "batch_of_1":
-            batch = 1
-        elif name == "one_step":
-            time = 1
-        elif name == "one_unit":
-            units = 1
-        elif name == "one_feature":
-            features = 1
-        cases[name] = (np.int64(batch), np.int64(time), np.int64(features), np.int64(units))
-    cases["features_equal_units"] = cases["typical"][:2] + (cases["typical"][3],) * 2
-    return cases
-
-
-def _shape_outputs() -> tuple:
-    names = []
-    for mode, seq in SHAPE_SETTINGS:
-        where = f"merge_mode {mode if mode == 'None' else repr(mode)} and return_sequences={seq}"
-        if mode == "None":
-            names += [f"the first shape for {where}", f"the second shape for {where}"]
-        else:
-            names.append(f"the shape for {where}")
-    return tuple(names)
-
-
-SHAPE_OUTPUTS = _shape_outputs()
-
-
-def _call_shape(fn, a):
-    """Each case tries every merge mode with and without return_sequences."""
-    sizes = [as_python(v) for v in a[:4]]
-    out = []
-    for mode, seq in SHAPE_SETTINGS:
-        shape = fn(*sizes, _mode(mode), seq)
-        is_pair = isinstance(shape, (tuple, list)) and len(shape) == 2 and all(
-            isinstance(s, (tuple, list, np.ndarray)) for s in shape)
-        out.extend(shape if is_pair else [shape])
-    return tuple(np.asarray(s) for s in out)
-
-
 def _sees_target_cases(rng):
     cases = {}
     for name, time in {"one_step": 1, "two_steps": 2, "short": int(rng.integers(3, 7)),
@@ -146,22 +98,107 @@ def _sees_diagnose(args, got, expected):
             f"({len(wrong)} of the {g.shape[0] * 2} offset-and-direction settings are wrong).")
 
 
-def _param_cases(rng):
-    def n(lo=2, hi=65):
-        return int(rng.integers(lo, hi))
-
-    square = n()
-    pairs = {"one_feature": (1, n()), "one_unit": (n(), 1), "features_equal_units": (square, square),
-             "more_features": (n(65, 200), n(2, 20)), "more_units": (n(2, 20), n(65, 200)),
-             "random": (n(), n())}
-    return {name: (np.int64(f), np.int64(u)) for name, (f, u) in pairs.items()}
-
-
 def _not_reversed_back(args, got, expected):
     (g,), (e,) = got, expected
     if g.shape == e.shape and g.ndim == 3 and np.allclose(g[:, ::-1], e, atol=1e-5):
         return ("your states are in reading order (s'_T first), as go_backwards returns them: "
                 "reverse them along the time axis so that position t holds s'_t.")
+    return None
+
+
+# ---- 3.4: tag the steps near a marker (a training exercise) ------------------------------------
+
+def near_markers(markers, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(near, future_only)`` for boolean markers ``(n, time)``: step t is *near* when a marker
+    lies in t-k..t+k; *future_only* when the nearest such markers all come after t (a model
+    that reads only x_0..x_t cannot know it)."""
+    markers = np.asarray(markers, bool)
+    time = markers.shape[1]
+    padded = np.pad(markers, ((0, 0), (k, k)))
+    windows = np.stack([padded[:, j:j + time] for j in range(2 * k + 1)])  # offsets -k..k
+    near, past = windows.any(axis=0), windows[:k + 1].any(axis=0)
+    return near, near & ~past
+
+
+def _tag_data(rng, n, time, k, rate, noise):
+    markers = rng.random((n, time)) < rate
+    near, future_only = near_markers(markers, k)
+    x = markers + rng.normal(scale=noise, size=(n, time))
+    return x[..., None].astype("float32"), near.astype("float32"), future_only.astype("float32")
+
+
+def tag_case(rng) -> tuple[tuple, tuple]:
+    """``((X_train, y_train, X_new), (y_new, future_only))`` with settings drawn from ``rng``:
+    a marker rate, the window k, the noise and the length are the case's own."""
+    time, k = int(rng.integers(24, 37)), int(rng.integers(2, 4))
+    rate, noise = rng.uniform(0.06, 0.12), rng.uniform(0.1, 0.15)
+    X_train, y_train, _ = _tag_data(rng, 1000, time, k, rate, noise)
+    X_new, y_new, future_only = _tag_data(rng, 500, time, k, rate, noise)
+    return (X_train, y_train, X_new), (y_new, future_only)
+
+
+def _tag_cases(rng):
+    return {"markers": tag_case(rng)}
+
+
+def _tag_hidden_cases(rng):
+    return {f"markers_{i}": tag_case(rng) for i in (1, 2)}
+
+
+def tag_error(args, tags, targets) -> float:
+    """The share of steps tagged wrong (a tag must be exactly 0 or 1)."""
+    return float(np.mean(np.asarray(tags, "float64") != np.asarray(targets[0], "float64")))
+
+
+# a model that reads only the past is wrong on about 9 % of the steps or more; the solution on
+# at most 1 % (printed with 2 decimals, so that round-off on another CPU cannot change the text)
+TAG_THRESHOLD = 0.05
+TAG_MISTAKES = {
+    "unidirectional": "your tags are right where the marker came before (or at) the step, and "
+                      "0 where it comes only after: your model reads the sequence in one "
+                      "direction. Wrap its recurrent layer in keras.layers.Bidirectional (with "
+                      "return_sequences=True) so that each step also sees what follows it.",
+    "constant": "your tags are the same at every step (all 0 is the most common tag): the model "
+                "has not learned. Train longer or with a larger learning rate, and watch the "
+                "training loss go down.",
+    "shifted": "your tags are one step out of place: they match the right tags moved by one "
+               "step in time. Tag step t from the model's output at step t "
+               "(return_sequences=True, no shift of the inputs or the targets).",
+    "probabilities": "your tags are probabilities, not labels: return 0 or 1 at every step, "
+                     "e.g. `(model.predict(X_new, verbose=0)[..., 0] > 0.5).astype(int)`.",
+    "column": "your tags have shape (n, time, 1): return one tag per step, shape (n, time) "
+              "(e.g. `[..., 0]`).",
+}
+
+
+def _shift(tags, by):
+    moved = np.zeros_like(tags)
+    if by > 0:
+        moved[:, by:] = tags[:, :-by]
+    else:
+        moved[:, :by] = tags[:, -by:]
+    return moved
+
+
+def _tag_diagnose(args, got, expected):
+    """Name a known mistake from the tags (no numbers: this runs on hidden cases too)."""
+    (tags,), (y, future_only) = got, expected[:2]
+    tags, y, future_only = (np.asarray(a, "float64") for a in (tags, y, future_only))
+    if tags.shape == y.shape + (1,):
+        return TAG_MISTAKES["column"]
+    if tags.shape != y.shape or not np.all(np.isfinite(tags)):
+        return None
+    if np.any((tags != 0) & (tags != 1)) and tags.min() >= 0 and tags.max() <= 1:
+        return TAG_MISTAKES["probabilities"]
+    if np.all(tags == tags.flat[0]):
+        return TAG_MISTAKES["constant"]
+    wrong = np.mean(tags != y)
+    if min(np.mean(tags != _shift(y, by)) for by in (1, -1)) < 0.5 * wrong:
+        return TAG_MISTAKES["shifted"]
+    seen = future_only == 0
+    if (np.mean(tags[seen] != y[seen]) < TAG_THRESHOLD / 2
+            and np.mean(tags[~seen]) < 0.5):
+        return TAG_MISTAKES["unidirectional"]
     return None
 
 
@@ -182,7 +219,7 @@ EXERCISES = [
             "no_bias": "your states match the reference without the bias b -- did you forget it?",
         },
     ),
-    # 3.2-3.4: each case calls the function once per setting (merge mode, direction...) and
+    # 3.2-3.3: each case calls the function once per setting (merge mode, direction...) and
     # returns every result, so that every known mistake shows in every case
     Exercise(
         "merge_directions", target="merge_directions", cases=_merge_cases, points=2,
@@ -196,22 +233,6 @@ EXERCISES = [
                                      "the forward states first.",
             "none_concat": "for merge_mode None you concatenated: None returns the pair "
                            "(fw, bw) unchanged.",
-        },
-    ),
-    Exercise(
-        "output_shape", target="output_shape", cases=_shape_cases, points=2,
-        call=_call_shape, args=("batch", "time", "features", "units"),
-        outputs=SHAPE_OUTPUTS,
-        what="the output shape (a pair of shapes for merge_mode None)",
-        mistakes={
-            "concat_not_doubled": "with 'concat' the last axis holds both directions: 2 * units.",
-            "all_doubled": "only 'concat' doubles the units; 'sum', 'mul' and 'ave' combine the "
-                           "two states element by element and keep `units`.",
-            "ignores_return_sequences": "with return_sequences=False there is no time axis: the "
-                                        "shape is (batch, units) or (batch, 2 * units).",
-            "none_single": "with merge_mode None the layer returns two tensors: return a pair of "
-                           "shapes, one per direction.",
-            "features_last": "the last axis counts units (the states), not the input features.",
         },
     ),
     Exercise(
@@ -229,16 +250,14 @@ EXERCISES = [
                                     "target at t + offset <= t (offset <= 0) is seen.",
         },
     ),
-    Exercise(
-        "bidirectional_params", target="bidirectional_params", cases=_param_cases, points=1,
-        args=("features", "units"),
-        what="the number of trainable parameters of Bidirectional(SimpleRNN(units))",
-        mistakes={
-            "one_direction": "you counted one direction: Bidirectional holds two SimpleRNNs with "
-                             "their own weights.",
-            "no_bias": "you left out the biases: one per unit in each direction.",
-            "shared_recurrent": "the two directions do not share W: each has its own "
-                                "units x units recurrent matrix.",
-        },
+    TrainingExercise(
+        "tag_near_markers", target="train_and_tag", cases=_tag_cases,
+        hidden_cases=_tag_hidden_cases, points=3, args=("X_train", "y_train", "X_new"),
+        outputs=("tags",), metric=tag_error, threshold=TAG_THRESHOLD,
+        metric_text="your tags' error rate (the share of steps tagged wrong)",
+        metric_name="error rate", diagnose=_tag_diagnose, mistakes=TAG_MISTAKES,
+        time_limit=60, seeds=5, margin=0.1,
+        what="tags 0 or 1 for every step of X_new, shape (n, time), from a model trained on "
+             "(X_train, y_train)",
     ),
 ]

@@ -44,26 +44,6 @@ def _call_stack(fn, args):
     return fn(args[0], as_layers(args[1:]))
 
 
-def _param_cases(rng):
-    def units(k):
-        return [int(u) for u in rng.integers(1, 30, size=k)]
-
-    return {name: (np.int64(features), np.array(sizes, dtype=np.int64))
-            for name, (features, sizes) in {
-                "one_layer": (int(rng.integers(2, 10)), units(1)),
-                "two_layers": (int(rng.integers(2, 10)), units(2)),
-                "three_layers": (int(rng.integers(1, 5)), units(3)),
-                "one_unit": (int(rng.integers(1, 4)), [1] * int(rng.integers(2, 5))),
-                "one_feature": (1, units(int(rng.integers(2, 4)))),
-                "random": (int(rng.integers(1, 20)), units(int(rng.integers(2, 5)))),
-            }.items()}
-
-
-def _call_params(fn, a):
-    """Each case counts the stack both ways: without and with Bidirectional."""
-    return tuple(fn(as_python(a[0]), [int(n) for n in a[1]], bi) for bi in (False, True))
-
-
 def _shape_cases(rng):
     def sizes(k):
         return [int(u) for u in rng.integers(2, 30, size=k)]
@@ -115,6 +95,123 @@ def _call_fix(fn, a):
                  for many in (False, True))
 
 
+# ---- 4.5: whether depth helps, judged on validation -------------------------------------------
+#
+# A case is the loss log of a depth comparison: the training, validation and test loss of every
+# (depth, seed) after every epoch, shape (depths, seeds, epochs). The curves are drawn so that
+# each known mistake picks another depth (or reports another test loss) than the rule:
+# - the rule's depth w (the shallowest whose mean best-epoch validation loss is within `tol` of
+#   the lowest) has a deeper rival `a` with the lowest mean and often a deeper one `j` also
+#   within `tol` (the plain argmin picks `a`, "ties to the deeper" picks `j`);
+# - the deepest stack has the lowest training loss; another depth has the lowest test loss;
+# - one depth outside `tol` has a single lucky seed, the lowest of all;
+# - w overfits: its validation loss rises after its best epoch, so at the last epoch another
+#   depth looks best; every best epoch is before the last one;
+# - the test curves reach their minimum at another epoch than the validation curves.
+
+
+def _curve(best, best_epoch, epochs, fall, rise):
+    """A loss curve with its unique minimum ``best`` at ``best_epoch``."""
+    e = np.arange(epochs)
+    before = fall * (np.clip(best_epoch - e, 0, None) / max(epochs - 1, 1)) ** 1.5
+    after = rise * (e - best_epoch)
+    return best + np.where(e < best_epoch, before, np.where(e > best_epoch, after, 0.0))
+
+
+def _depth_case(rng, n_depths, seeds, epochs, tol, exact_tie=False):
+    depths = np.sort(rng.choice(np.arange(1, 9), size=n_depths, replace=False)).astype(np.int64)
+    w = int(rng.integers(0, 2)) if n_depths >= 4 else 0  # the rule's choice
+    a = int(rng.integers(w + 1, max(w + 2, n_depths - 1)))  # the lowest mean
+    deeper = [i for i in range(a + 1, n_depths - 1)]
+    j = int(rng.choice(deeper)) if deeper and not exact_tie else None  # also within tol
+    base = rng.uniform(0.4, 0.8)
+    spread = 0.2 * tol if tol > 0 else 0.01
+    means = base + tol + rng.uniform(0.03, 0.1, size=n_depths)  # outside tol
+    means[a] = base
+    means[w] = base if exact_tie else base + rng.uniform(0.2, 0.8) * tol
+    if j is not None:
+        means[j] = base + rng.uniform(0.2, 0.8) * tol
+    outside = [i for i in range(n_depths) if i not in (w, a, j)]
+    lucky = int(rng.choice(outside)) if outside else a  # one seed far below the rest
+    lucky = lucky if seeds > 1 else None
+    best = np.empty((n_depths, seeds))
+    for i in range(n_depths):
+        dev = rng.uniform(-spread, spread, size=seeds)
+        if i == lucky:  # one lucky seed, the lowest single value of all
+            dev = np.zeros(seeds)
+            drop = means[i] - base + 3 * spread + 0.05
+            dev[int(rng.integers(seeds))] = -drop * seeds / (seeds - 1)
+        best[i] = means[i] + dev - dev.mean()
+    if exact_tie:  # the same values in another seed order: equal means in any summation order
+        best = np.round(best * 1024) / 1024
+        best[a] = best[w][rng.permutation(seeds)]
+    train, val, test = (np.empty((n_depths, seeds, epochs)) for _ in range(3))
+    winner = int(rng.choice([i for i in range(n_depths) if i != w]))  # lowest test loss
+    for i in range(n_depths):
+        rise = rng.uniform(0.05, 0.1) if i == w else rng.uniform(0.0005, 0.002)
+        for s in range(seeds):
+            top = epochs - 4 if i == w else epochs - 2
+            e_val = int(rng.integers(1, top + 1))
+            val[i, s] = _curve(best[i, s], e_val, epochs, rng.uniform(0.3, 0.8), rise)
+            e_test = min(max(e_val + int(rng.choice([-2, -1, 1, 2])), 0), epochs - 1)
+            noise = best[i, s] - means[i]
+            floor = (base - 0.2 - tol + noise if i == winner
+                     else best[i, s] + rng.uniform(0.0, 0.05))
+            test[i, s] = _curve(floor, e_test, epochs, rng.uniform(0.1, 0.3),
+                                rng.uniform(0.005, 0.02))
+            train[i, s] = (base - 0.1 - (0.02 + tol) * i + rng.uniform(0, 0.005, epochs)
+                           + 0.3 * np.exp(-np.arange(epochs) / 2))
+    return (depths, *(np.round(c, 6) if not exact_tie else c for c in (train, val, test)),
+            np.float64(tol))
+
+
+def _depth_cases(rng):
+    cases = {}
+    for name, (n_depths, seeds, epochs, tol) in {
+        "typical": (4, 5, 12, 0.02),
+        "five_depths": (5, 3, 15, 0.05),
+        "many_seeds": (4, 8, 10, 0.01),
+        "long_training": (5, 5, 30, 0.03),
+        "random": (int(rng.integers(4, 6)), int(rng.integers(3, 7)), int(rng.integers(8, 20)),
+                   float(rng.choice([0.01, 0.02, 0.05]))),
+        "one_seed": (4, 1, 12, 0.02),
+        "two_depths": (2, 3, 10, 0.02),
+    }.items():
+        cases[name] = _depth_case(rng, n_depths, seeds, epochs, tol)
+    cases["exact_tie"] = _depth_case(rng, 4, 4, 10, 0.0, exact_tie=True)
+    return cases
+
+
+def _call_depth(fn, a):
+    """The pair as two outputs (a pair of numbers would otherwise count as one array)."""
+    out = fn([int(d) for d in a[0]], a[1], a[2], a[3], float(a[4]))
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        return tuple(v if hasattr(v, "numpy") else np.asarray(v) for v in out)
+    return out
+
+
+DEPTH_MISTAKES = {
+    "on_training": "you chose on the training loss, which deeper stacks always lower: choose on "
+                   "the validation loss.",
+    "on_test": "you chose the depth with the test loss: the test split is read once, after the "
+               "choice. Choose on the validation loss.",
+    "best_seed": "you chose the depth of the single best seed: average each depth's validation "
+                 "loss over the seeds (axis 1) and choose on the mean.",
+    "ties_deeper": "among the depths within `tol` of the lowest mean validation loss you chose "
+                   "the deepest: a tie goes to the shallower (cheaper) stack.",
+    "ignores_tol": "you took the lowest mean validation loss and ignored `tol`: choose the "
+                   "shallowest depth whose mean is within `tol` of the lowest.",
+    "last_epoch": "you used the losses after the last epoch: with early stopping each run keeps "
+                  "the weights of its best validation epoch (np.argmin over axis 2), for the "
+                  "choice and for the test loss.",
+    "index_not_depth": "you returned the position of the depth in `depths`, not the depth "
+                       "itself: depths[i].",
+    "test_own_best": "your test loss is each run's lowest test loss, an epoch chosen on the "
+                     "test split: report the test loss at the epoch of the lowest validation "
+                     "loss.",
+}
+
+
 EXERCISES = [
     Exercise(
         "stack_forward", target="stack_forward", cases=_stack_cases, call=_call_stack, points=2,
@@ -129,27 +226,12 @@ EXERCISES = [
                                    "step t.",
             "no_bias_upper": "your layers above the first match the reference without their "
                              "bias b -- did you use the first layer's arguments only?",
-            "one_step_late": "your upper layers read the layer below one step late (s^(i-1)_{t-1}): "
-                             "layer i reads s^(i-1)_t at the same step.",
+            "one_step_late": "your upper layers read the layer below one step late "
+                             "(s^(i-1)_{t-1}): layer i reads s^(i-1)_t at the same step.",
         },
     ),
-    # 4.2-4.4: each case calls the function once per setting (bidirectional or not, the task)
-    # and returns every result, so that every known mistake shows in every case
-    Exercise(
-        "stack_params", target="stack_params", cases=_param_cases, points=2,
-        call=_call_params, args=("features", "units"),
-        outputs=("the count with bidirectional=False", "the count with bidirectional=True"),
-        what="the number of trainable parameters of the stack",
-        mistakes={
-            "input_always_features": "every layer above the first reads the units of the layer "
-                                     "below, not the input features.",
-            "bi_input_not_doubled": "with concat a bidirectional layer outputs 2 * units values, "
-                                    "so the layer above reads twice the units of the layer below.",
-            "no_bias": "you left out the biases: one per unit (per direction).",
-            "bi_one_direction": "a bidirectional layer holds two SimpleRNNs with their own "
-                                "weights: count each layer twice.",
-        },
-    ),
+    # 4.2-4.3: each case calls the function once per setting (bidirectional or not, the
+    # task) and returns every result, so that every known mistake shows in every case
     Exercise(
         "stack_output_shape", target="stack_output_shape", cases=_shape_cases, call=_call_shape,
         points=1, args=("batch", "time", "features", "units"),
@@ -187,8 +269,17 @@ EXERCISES = [
         mistakes={
             "last_only": "you returned only the last state of the top layer: set "
                          "return_sequences=True on the top layer too.",
-            "first_layer_only": "you returned the first layer's states: run the whole stack.",
-            "go_backwards": "you set go_backwards=True: the layers read the sequence from the end.",
+            "first_layer_only": "you returned the first layer's states: run the whole "
+                                "stack.",
+            "go_backwards": "you set go_backwards=True: the layers read the sequence from the "
+                            "end.",
         },
+    ),
+    Exercise(
+        "choose_depth", target="choose_depth", cases=_depth_cases, call=_call_depth, points=2,
+        args=("depths", "train_loss", "val_loss", "test_loss", "tol"),
+        outputs=("depth", "test_loss"),
+        what="(depth, test_loss): the chosen depth, and the mean test loss of its runs",
+        mistakes=DEPTH_MISTAKES,
     ),
 ]

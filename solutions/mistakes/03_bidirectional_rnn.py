@@ -6,6 +6,8 @@ tests/test_checks.py asserts that every check rejects each one with its own mess
 
 import numpy as np
 
+from rnnbook.checks.ch03 import near_markers
+
 
 def _run(x, s0, U, W, b):
     s, states = s0, []
@@ -33,23 +35,6 @@ def _merge(fw, bw, mode, wrong=None):
     raise ValueError(mode)
 
 
-def _shape(batch, time, features, units, mode, return_sequences, wrong=None):
-    last = 2 * units if mode == "concat" else units
-    if wrong == "concat_not_doubled":
-        last = units
-    elif wrong == "all_doubled":
-        last = 2 * units
-    elif wrong == "features_last":
-        last = 2 * features if mode == "concat" else features
-    if return_sequences or wrong == "ignores_return_sequences":
-        shape = (batch, time, last)
-    else:
-        shape = (batch, last)
-    if mode is None and wrong != "none_single":
-        return shape, shape
-    return shape
-
-
 def _sees(time_steps, offset, bidirectional, wrong=None):
     t = np.arange(time_steps)
     target = t + offset
@@ -64,6 +49,27 @@ def _sees(time_steps, offset, bidirectional, wrong=None):
     return inside & (target <= t)
 
 
+# ---- tag_near_markers: tags for X_new (training exercise; cheap NumPy stand-ins for a model) ----
+
+def _rule(X_train, y_train, X_new):
+    """The tagging rule read off the training data: the markers of X_new and the window k."""
+    markers = X_train[..., 0] > 0.5
+    k = min(range(1, 7), key=lambda k: np.mean(near_markers(markers, k)[0] != y_train))
+    return near_markers(X_new[..., 0] > 0.5, k)
+
+
+def tag_unidirectional(X_train, y_train, X_new):
+    """A perfect model that reads only x_0..x_t: it cannot know a marker still to come."""
+    near, future_only = _rule(X_train, y_train, X_new)
+    return (near & ~future_only).astype("int64")
+
+
+def tag_shifted(X_train, y_train, X_new):
+    """Right tags, one step late (targets shifted against the inputs)."""
+    near = _rule(X_train, y_train, X_new)[0].astype("int64")
+    return np.concatenate([np.zeros_like(near[:, :1]), near[:, :-1]], axis=1)
+
+
 MISTAKES = {
     "backward_states": {
         "not_reversed_back": lambda x, s0, U, W, b: _run(x[:, ::-1], s0, U, W, b),
@@ -76,18 +82,15 @@ MISTAKES = {
         key: (lambda fw, bw, mode, key=key: _merge(fw, bw, mode, key))
         for key in ["ave_is_sum", "concat_time_axis", "concat_backward_first", "none_concat"]
     },
-    "output_shape": {
-        key: (lambda *args, key=key: _shape(*args, wrong=key))
-        for key in ["concat_not_doubled", "all_doubled", "ignores_return_sequences",
-                    "none_single", "features_last"]
-    },
     "sees_target": {
         key: (lambda *args, key=key: _sees(*args, wrong=key))
         for key in ["same_for_both", "off_by_one_end", "bidirectional_all", "unidirectional_never"]
     },
-    "bidirectional_params": {
-        "one_direction": lambda f, u: f * u + u * u + u,
-        "no_bias": lambda f, u: 2 * (f * u + u * u),
-        "shared_recurrent": lambda f, u: 2 * (f * u + u) + u * u,
+    "tag_near_markers": {
+        "unidirectional": tag_unidirectional,
+        "constant": lambda X, y, X_new: np.zeros(X_new.shape[:2], "int64"),
+        "shifted": tag_shifted,
+        "probabilities": lambda X, y, X_new: np.where(_rule(X, y, X_new)[0], 0.9, 0.1),
+        "column": lambda X, y, X_new: _rule(X, y, X_new)[0][..., None].astype("int64"),
     },
 }

@@ -30,18 +30,6 @@ def _stack(x, layers, wrong=None):
     return h
 
 
-def _params(features, units, bidirectional, wrong=None):
-    total, inputs = 0, features
-    directions = 2 if bidirectional else 1
-    for n in units:
-        if wrong == "input_always_features":
-            inputs = features
-        per = inputs * n + n * n + (0 if wrong == "no_bias" else n)
-        total += per if wrong == "bi_one_direction" else directions * per
-        inputs = n if wrong == "bi_input_not_doubled" else directions * n
-    return total
-
-
 def _shape(batch, time, features, units, top_sequences, bidirectional, wrong=None):
     n = units[0] if wrong == "first_layer_units" else units[-1]
     last = 2 * n if bidirectional and wrong != "ignores_bidirectional" else n
@@ -67,14 +55,33 @@ def _backwards_stack(x, layers):
     return h
 
 
+def _choose(depths, train_loss, val_loss, test_loss, tol, wrong=None):
+    """The rule, or one known way to get it wrong."""
+    logs = {"on_training": train_loss, "on_test": test_loss}.get(wrong, val_loss)
+    if wrong == "last_epoch":
+        epoch = np.full(val_loss.shape[:2], val_loss.shape[2] - 1)
+    else:
+        epoch = np.argmin(val_loss, axis=2)  # (depths, seeds): each run's best epoch
+    runs = np.arange(val_loss.shape[1])
+    at_best = np.stack([logs[i, runs, epoch[i]] for i in range(len(depths))])
+    if wrong == "on_training":
+        at_best = logs.min(axis=2)
+    score = at_best.min(axis=1) if wrong == "best_seed" else at_best.mean(axis=1)
+    if wrong == "ignores_tol":
+        i = int(np.argmin(score))
+    else:
+        near = np.flatnonzero(score <= score.min() + tol)
+        i = int(near[-1] if wrong == "ties_deeper" else near[0])
+    test = test_loss[i, runs, epoch[i]]
+    if wrong == "test_own_best":
+        test = test_loss[i].min(axis=1)
+    return (i if wrong == "index_not_depth" else depths[i]), float(test.mean())
+
+
 MISTAKES = {
     "stack_forward": {
         key: (lambda x, layers, key=key: _stack(x, layers, key))
         for key in ["first_layer_only", "last_state_repeated", "no_bias_upper", "one_step_late"]
-    },
-    "stack_params": {
-        key: (lambda f, u, bi, key=key: _params(f, u, bi, key))
-        for key in ["input_always_features", "bi_input_not_doubled", "no_bias", "bi_one_direction"]
     },
     "stack_output_shape": {
         key: (lambda *args, key=key: _shape(*args, wrong=key))
@@ -88,5 +95,10 @@ MISTAKES = {
         "last_only": lambda x, layers: _stack(x, layers)[:, -1],
         "first_layer_only": lambda x, layers: _stack(x, layers, "first_layer_only"),
         "go_backwards": _backwards_stack,
+    },
+    "choose_depth": {
+        key: (lambda *args, key=key: _choose(*args, wrong=key))
+        for key in ["on_training", "on_test", "best_seed", "ties_deeper", "ignores_tol",
+                    "last_epoch", "index_not_depth", "test_own_best"]
     },
 }
