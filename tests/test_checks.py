@@ -150,7 +150,7 @@ def test_a_check_rejects_a_value_that_is_not_a_function():
 
 def test_an_exception_is_reported_with_its_line(ch02):
     ns = define(ch02, "def rnn_cell_step(x_t, s_prev, U, W, b):\n"
-                      "    a = x_t @ U\n"
+                      "    a = x_t @ U.T\n"
                       "    return np.tanh(a + s_prev @ U + b)\n", "my_cell")
     with pytest.raises(AssertionError) as err:
         checks.check("02_rnn", "cell_step", ns["rnn_cell_step"])
@@ -166,25 +166,26 @@ def test_a_wrong_shape_is_reported_with_both_shapes():
 
 def test_an_output_is_named(ch02):
     ns = define(ch02, "def rnn_readout(x, s0, U, W, b, V, c):\n"
-                      "    o = rnn_forward(x, s0, U, W, b) @ V + c\n"
-                      "    return o, o[:, -1] + 1\n")
-    with pytest.raises(AssertionError, match="the second output, `o_last`, differs"):
+                      "    e = np.exp(rnn_forward(x, s0, U, W, b) @ V + c)\n"
+                      "    p = e / e.sum(axis=-1, keepdims=True)\n"
+                      "    return p, p[:, -1] + 1\n")
+    with pytest.raises(AssertionError, match="the second output, `p_last`, differs"):
         checks.check("02_rnn", "readout", ns["rnn_readout"])
 
 
 def test_an_unknown_mistake_gets_the_largest_difference_on_visible_cases():
     def off(x, s, U, W, b):
-        return np.tanh(x @ U + s @ W + b) + 0.01
+        return np.tanh(x @ U.T + s @ W.T + b) + 0.01
 
     with pytest.raises(AssertionError, match="differs from the reference by up to 0.01"):
         checks.check("02_rnn", "cell_step", off)
 
 
 def test_reversed_states_are_named():
-    def reversed_states(x, s0, U, W, b):
+    def reversed_states(x, s0, U, W, b, lengths):
         s, out = s0, []
         for t in range(x.shape[1]):
-            s = np.tanh(x[:, t] @ U + s @ W + b)
+            s = np.where((t < lengths)[:, None], np.tanh(x[:, t] @ U + s @ W + b), s)
             out.append(s)
         return np.stack(out[::-1], axis=1)
 

@@ -136,9 +136,9 @@ def test_naming_a_chapter_touches_only_that_chapter(course_copy, capsys):
 def test_a_heading_must_show_the_points_of_the_spec(course_copy, capsys):
     path = course_copy / "solutions" / "02_rnn.ipynb"
     text = path.read_text()
-    assert "## Exercise 2.1 -- one step of the cell (2 points)" in text
-    path.write_text(text.replace("one step of the cell (2 points)",
-                                 "one step of the cell (3 points)"))
+    assert "## Exercise 2.1 -- one step, in the lecture's layout (2 points)" in text
+    path.write_text(text.replace("in the lecture's layout (2 points)",
+                                 "in the lecture's layout (3 points)"))
     assert gen.main(["--check", "--root", str(course_copy)]) == 2
     err = capsys.readouterr().err
     assert "says 3 points, its spec (rnnbook/checks/ch02.py) 2" in err

@@ -215,7 +215,7 @@ def test_the_key_is_all_the_grader_reads(tmp_path):
         load_key("02_rnn", tmp_path)
     key = load_key("02_rnn", KEYS)
     assert key.points == {"cell_step": 2, "forward": 2, "param_count": 1, "readout": 2,
-                          "keras_forward": 2}
+                          "keras_forward": 2, "bptt": 3}
     import rnnbook.grade.grading as grading
     source = Path(grading.__file__).read_text()
     assert "tests" not in source.replace("tests/", "") or "mistakes" not in source
@@ -421,7 +421,7 @@ def test_cli_grades_unrunnable_files_without_a_sandbox_run(tmp_path):
     assert proc.returncode == 0, proc.stderr
     with open(tmp_path / "out" / "g.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert {r["status"] for r in rows} == {"unreadable"} and len(rows) == 5
+    assert {r["status"] for r in rows} == {"unreadable"} and len(rows) == 6
     assert (tmp_path / "out" / "g-feedback" / report.report_name("02_rnn_broken.ipynb")).is_file()
 
 

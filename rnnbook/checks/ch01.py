@@ -1,8 +1,8 @@
 """Exercises of chapter 1, the time series problem (``solutions/01_time_series.ipynb``).
 
-Exercises 1.1-1.5 take plain NumPy arrays (a series, windows, targets) and return arrays, so they
-are checked on small made-up inputs with the edge cases spelled out: one window, a window of one
-step, an empty validation part, a season as long as the window, a training part of one example.
+Exercises 1.1-1.5 take plain NumPy arrays (a series, windows, targets, a kernel) and return
+arrays, so they are checked on small made-up inputs with the edge cases spelled out: one window,
+a window of one step, an empty validation part, a season as long as the window, one feature.
 
 Exercise 1.6 is a *training exercise* (:class:`~rnnbook.checks.core.TrainingExercise`): the
 student's function trains a model and forecasts windows it is given; it passes when its MAE is
@@ -54,16 +54,17 @@ def _split_cases(rng):
 
 def _baseline_cases(rng):
     cases = {}
-    for name, (n, window, season) in {
-        "naive": (10, 5, 1),
-        "seasonal": (12, 8, 3),
-        "season_equals_window": (6, 4, 4),
-        "one_example": (1, 3, 1),
-        "window_of_1": (7, 1, 1),
+    for name, (n, window, horizon, season) in {
+        "naive": (10, 5, 3, 1),
+        "seasonal": (12, 8, 3, 4),
+        "season_equals_horizon": (6, 5, 4, 4),
+        "horizon_beyond_season": (9, 6, 5, 2),
+        "one_example": (1, 4, 2, 3),
+        "season_equals_window": (7, 4, 2, 4),
     }.items():
         X = (50 + 20 * rng.normal(size=(n, window))).round(2)
-        y = (50 + 20 * rng.normal(size=n)).round(2)
-        cases[name] = (X, y, np.int64(season))
+        Y = (50 + 20 * rng.normal(size=(n, horizon))).round(2)
+        cases[name] = (X, Y, np.int64(season))
     return cases
 
 
@@ -82,19 +83,27 @@ def _standardise_cases(rng):
     return cases
 
 
-def _linear_cases(rng):
+def _is_involution(perm) -> bool:
+    """A permutation that is its own inverse (the identity, a reversal, swaps of pairs): a
+    mistake that inverts it would go unnoticed."""
+    return bool(np.array_equal(perm[perm], np.arange(len(perm))))
+
+
+def _permutation_cases(rng):
     cases = {}
-    for name, (n, window, noise, offset) in {
-        "typical": (30, 4, 0.3, 0.0),
-        "window_of_1": (10, 1, 0.3, 0.0),
-        "square_system": (4, 3, 0.3, 0.0),
-        "exactly_linear": (12, 3, 0.0, 0.0),
-        "sunspot_like_values": (25, 5, 5.0, 60.0),
+    for name, (n, time, features, units) in {
+        "one_feature": (4, 5, 1, 3),
+        "two_features": (3, 4, 2, 5),
+        "single_window": (1, 5, 3, 2),
+        "more_features_than_steps": (3, 3, 4, 2),
+        "one_unit": (2, 6, 2, 1),
     }.items():
-        X = offset + (30 if offset else 1) * rng.normal(size=(n, window))
-        w, b = rng.normal(size=window), rng.normal()
-        y = X @ w + b + noise * rng.normal(size=n)
-        cases[name] = (X, y)
+        X = rng.normal(size=(n, time, features)).round(3).astype("float32")
+        kernel = rng.normal(size=(time * features, units)).round(3).astype("float32")
+        perm = rng.permutation(time)
+        while _is_involution(perm):  # a 3-cycle or longer: its inverse differs from it
+            perm = rng.permutation(time)
+        cases[name] = (X, kernel, perm.astype("int64"))
     return cases
 
 
@@ -124,8 +133,9 @@ def _shuffled(args, got, expected):
         return None
     if rows_X.shape != np.shape(X) or rows_y.shape != np.shape(y):
         return None
+    flat_got, flat_X = rows_X.reshape(len(rows_X), -1), np.reshape(X, (len(X), -1))
     same_rows = np.allclose(np.sort(rows_y), np.sort(y)) and np.allclose(
-        np.sort(rows_X.reshape(len(rows_X), -1), axis=0), np.sort(np.reshape(X, (len(X), -1)), axis=0))
+        np.sort(flat_got, axis=0), np.sort(flat_X, axis=0))
     if same_rows and not np.allclose(rows_y, y):
         return SPLIT_MISTAKES["shuffled"]
     return None
@@ -254,20 +264,22 @@ EXERCISES = [
     ),
     Exercise(
         "baseline_mae", target="baseline_mae", cases=_baseline_cases, points=1,
-        args=("X", "y", "season"),
-        what="the MAE of the seasonal naive forecast X[:, -season] (a number)",
+        args=("X", "Y", "season"), outputs=("mae",),
+        what="the MAE of the seasonal naive forecast at each horizon, shape (horizon,)",
         mistakes={
-            "off_by_one": "your forecast is one step too early in the window: the value `season` "
-                          "steps before the target is X[:, -season] (X[:, -1] for season 1).",
-            "season_from_start": "you counted the season from the start of the window: the value "
-                                 "`season` steps before the target is X[:, -season], counted "
-                                 "from the end.",
+            "same_value_every_horizon": "your forecast is the same column, X[:, -season], at "
+                                        "every horizon: the value one season before the target "
+                                        "moves one column on with each step of h.",
+            "naive_every_horizon": "you used the last value of the window at every horizon, "
+                                   "the naive forecast: the seasonal one repeats the value a "
+                                   "whole number of seasons before each target.",
+            "off_by_one": "your forecast is one step too early: the target h steps after the "
+                          "window sits at column window + h - 1, and the forecast k * season "
+                          "columns before it.",
             "mse": "you computed the mean squared error; the MAE is the mean of the absolute "
-                   "errors, np.mean(np.abs(forecast - y)).",
+                   "errors, np.mean(np.abs(forecast - target)).",
             "no_abs": "you averaged the signed errors, so over- and under-forecasts cancel: take "
                       "the absolute value before the mean.",
-            "window_mean": "your forecast is the mean of the window; the naive forecast repeats "
-                           "a single past value, X[:, -season].",
         },
     ),
     Exercise(
@@ -289,18 +301,24 @@ EXERCISES = [
         },
     ),
     Exercise(
-        "linear_forecaster", target="fit_linear_forecaster", cases=_linear_cases, points=2,
-        args=("X_train", "y_train"), outputs=("w", "b"),
-        what="(w, b): the least-squares weights, shape (window,), and bias (a number)",
+        "permutation", target="scramble_time", cases=_permutation_cases, points=2,
+        args=("X", "kernel", "perm"), outputs=("X_scrambled", "kernel_scrambled"),
+        what="(X_scrambled, kernel_scrambled): windows with permuted time steps, shape (n, time, "
+             "features), and the flat kernel that gives the same outputs",
         mistakes={
-            "no_bias": "your fit has no intercept (b = 0): append a column of ones to X so that "
-                       "least squares fits b too.",
-            "bias_mixed_up": "your bias and weights are mixed up: the coefficient of the column "
-                             "of ones is b, the others are w, in the order of the columns.",
-            "centred_no_intercept": "you fitted w on centred data but returned b = 0: the "
-                                    "intercept is b = mean(y) - mean(X, axis=0) @ w.",
-            "reversed_weights": "your weights come out in reverse order: w[j] multiplies "
-                                "X[:, j], the j-th oldest value of the window.",
+            "inputs_only": "you scrambled the windows but returned the kernel unchanged: the flat "
+                           "model then reads each value with another value's weights. Move the "
+                           "kernel's rows along with the time steps.",
+            "inverse": "your kernel's blocks are moved with the inverse permutation: block j of "
+                       "the new kernel must be block perm[j] of the old one, the same indexing "
+                       "as X[:, perm].",
+            "feature_major": "your kernel's rows are grouped feature by feature, but Flatten "
+                             "goes step by step: row t * features + f belongs to feature f of "
+                             "step t. Reshape the kernel to (time, features, units) before you "
+                             "permute.",
+            "per_window": "your windows are not all scrambled the same way: use the one "
+                          "permutation `perm` for every window (X[:, perm]), or the kernel "
+                          "cannot undo it.",
         },
     ),
     TrainingExercise(

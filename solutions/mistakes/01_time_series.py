@@ -7,7 +7,6 @@ every one of them with its own message.
 
 import numpy as np
 
-
 # ---- windows: X (n, window), Y (n, horizon) ---------------------------------------------------
 
 def _windows(series, window, horizon, n=None, first_target=None, single=False):
@@ -18,7 +17,8 @@ def _windows(series, window, horizon, n=None, first_target=None, single=False):
     if single:
         Y = np.array([series[i + window + horizon - 1] for i in range(n)])
     else:
-        Y = np.array([series[i + start : i + start + horizon] for i in range(n)]).reshape(n, horizon)
+        Y = np.array([series[i + start : i + start + horizon] for i in range(n)])
+        Y = Y.reshape(n, horizon)
     return X, Y
 
 
@@ -68,10 +68,15 @@ def split_off_by_one(X, y, n_train, n_val):
     return X[: int(n_train)], y[: int(n_train)], X[a:b], y[a:b], X[b:], y[b:]
 
 
-# ---- baseline_mae -----------------------------------------------------------------------------
+# ---- baseline_mae: the seasonal naive forecast at each horizon ----------------------------------
 
-def _mae(forecast, y):
-    return np.mean(np.abs(forecast - y))
+def _seasonal(X, Y, season, column=None, error=np.abs):
+    window, maes = X.shape[1], []
+    for h in range(1, Y.shape[1] + 1):
+        back = season * -(-h // season)
+        col = window + h - 1 - back if column is None else column(window, h, back)
+        maes.append(np.mean(error(X[:, col] - Y[:, h - 1])))
+    return np.array(maes)
 
 
 def _own_statistics(part):
@@ -79,6 +84,21 @@ def _own_statistics(part):
         return part
     with np.errstate(divide="ignore", invalid="ignore"):  # a part of one value has std 0
         return (part - part.mean()) / part.std()
+
+
+# ---- permutation: windows with permuted time steps, and the flat kernel ------------------------
+
+def _blocks(kernel, X):
+    return kernel.reshape(X.shape[1], X.shape[2], -1)  # (time, features, units)
+
+
+def permutation_per_window(X, kernel, perm):
+    """Shuffles each window on its own (np.random.shuffle in a loop), the kernel with perm."""
+    rng = np.random.default_rng(0)
+    X_scrambled = X.copy()
+    for window in X_scrambled:
+        rng.shuffle(window)  # along time, a new order for every window
+    return X_scrambled, _blocks(kernel, X)[perm].reshape(kernel.shape)
 
 
 MISTAKES = {
@@ -96,30 +116,30 @@ MISTAKES = {
         "off_by_one": split_off_by_one,
     },
     "baseline_mae": {
-        # computes the column from the start of the window, one too far back
-        "off_by_one": lambda X, y, s: _mae(X[:, X.shape[1] - int(s) - 1], y),
-        "season_from_start": lambda X, y, s: _mae(X[:, int(s) - 1], y),
-        "mse": lambda X, y, s: np.mean((X[:, -int(s)] - y) ** 2),
-        "no_abs": lambda X, y, s: np.mean(X[:, -int(s)] - y),
-        "window_mean": lambda X, y, s: _mae(X.mean(axis=1), y),
+        "same_value_every_horizon": lambda X, Y, s: _seasonal(X, Y, s, column=lambda w, h, b: -s),
+        "naive_every_horizon": lambda X, Y, s: _seasonal(X, Y, s, column=lambda w, h, b: -1),
+        "off_by_one": lambda X, Y, s: _seasonal(X, Y, s, column=lambda w, h, b: w + h - 2 - b),
+        "mse": lambda X, Y, s: _seasonal(X, Y, s, error=np.square),
+        "no_abs": lambda X, Y, s: _seasonal(X, Y, s, error=lambda e: e),
     },
     "standardise": {
         "whole_series_stats": lambda tr, va, te: tuple(
             (p - np.concatenate([tr, va, te]).mean()) / np.concatenate([tr, va, te]).std()
             for p in (tr, va, te)),
         "val_test_unscaled": lambda tr, va, te: ((tr - tr.mean()) / tr.std(), va, te),
-        "divided_by_variance": lambda tr, va, te: tuple((p - tr.mean()) / tr.var() for p in (tr, va, te)),
+        "divided_by_variance": lambda tr, va, te: tuple(
+            (p - tr.mean()) / tr.var() for p in (tr, va, te)),
         "own_statistics": lambda tr, va, te: tuple(_own_statistics(p) for p in (tr, va, te)),
-        "sample_std": lambda tr, va, te: tuple((p - tr.mean()) / tr.std(ddof=1) for p in (tr, va, te)),
+        "sample_std": lambda tr, va, te: tuple(
+            (p - tr.mean()) / tr.std(ddof=1) for p in (tr, va, te)),
     },
-    "linear_forecaster": {
-        "no_bias": lambda X, y: (np.linalg.lstsq(X, y, rcond=None)[0], 0.0),
-        "bias_mixed_up": lambda X, y: (
-            lambda t: (t[:-1], t[-1]))(np.linalg.lstsq(np.c_[np.ones(len(X)), X], y, rcond=None)[0]),
-        "centred_no_intercept": lambda X, y: (
-            np.linalg.lstsq(X - X.mean(axis=0), y - y.mean(), rcond=None)[0], 0.0),
-        "reversed_weights": lambda X, y: (
-            lambda t: (t[:-1][::-1], t[-1]))(np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)[0]),
+    "permutation": {
+        "inputs_only": lambda X, kernel, perm: (X[:, perm], kernel.copy()),
+        "inverse": lambda X, kernel, perm: (X[:, perm], _blocks(kernel, X)[np.argsort(perm)]
+                                            .reshape(kernel.shape)),
+        "feature_major": lambda X, kernel, perm: (
+            X[:, perm], kernel.reshape(X.shape[2], X.shape[1], -1)[:, perm].reshape(kernel.shape)),
+        "per_window": permutation_per_window,
     },
 }
 

@@ -7,7 +7,8 @@ notebooks are the student copy with the stubs replaced (and cells added, removed
 way students really do it. Everything here is deterministic: the same arguments write the same
 files. ``python tests/grading_corpus/corpus.py FOLDER`` writes them for a look.
 
-Chapter 2's points: cell_step 2, forward 2, param_count 1, readout 2, keras_forward 2 (9 in all).
+Chapter 2's points: cell_step 2, forward 2, param_count 1, readout 2, keras_forward 2, bptt 3
+(12 in all).
 A known mistake scores 0 (it explains the outputs on every case it can be told apart on);
 anything else earns points x the share of hidden cases passed.
 """
@@ -26,76 +27,122 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISE = ROOT / "exercises" / "02_rnn.ipynb"
-POINTS = {"cell_step": 2, "forward": 2, "param_count": 1, "readout": 2, "keras_forward": 2}
-TARGETS = {"cell_step": "rnn_cell_step", "forward": "rnn_forward", "param_count": "simple_rnn_params",
-           "readout": "rnn_readout", "keras_forward": "keras_rnn_forward"}
+POINTS = {"cell_step": 2, "forward": 2, "param_count": 1, "readout": 2, "keras_forward": 2,
+          "bptt": 3}
+TARGETS = {"cell_step": "rnn_cell_step", "forward": "rnn_forward",
+           "param_count": "rnn_stack_params", "readout": "rnn_readout",
+           "keras_forward": "keras_rnn_forward", "bptt": "rnn_bptt"}
 
 # ---- function sources ------------------------------------------------------------------------
 
 RIGHT = {
     "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
-    return np.tanh(x_t @ U + s_prev @ W + b)''',
-    "forward": '''def rnn_forward(x, s0, U, W, b):
+    return np.tanh(x_t @ U.T + s_prev @ W.T + b)''',
+    "forward": '''def rnn_forward(x, s0, U, W, b, lengths=None):
+    lengths = np.full(len(x), x.shape[1]) if lengths is None else lengths
     s, states = s0, []
     for t in range(x.shape[1]):
-        s = np.tanh(x[:, t] @ U + s @ W + b)
+        new = np.tanh(x[:, t] @ U + s @ W + b)
+        s = np.where((t < lengths)[:, None], new, s)
         states.append(s)
     return np.stack(states, axis=1)''',
-    "param_count": '''def simple_rnn_params(features, units):
-    return features * units + units * units + units''',
+    "param_count": '''def rnn_stack_params(features, units, layers, outputs):
+    rnn = features * units + (layers - 1) * units * units + layers * (units * units + units)
+    return rnn + units * outputs + outputs''',
     "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
     s, outs = s0, []
     for t in range(x.shape[1]):
         s = np.tanh(x[:, t] @ U + s @ W + b)
-        outs.append(s @ V + c)
-    o_all = np.stack(outs, axis=1)
-    return o_all, o_all[:, -1]''',
-    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
-    layer = keras.layers.SimpleRNN(U.shape[1], return_sequences=True)
+        e = np.exp(s @ V + c)
+        outs.append(e / e.sum(axis=1, keepdims=True))
+    p_all = np.stack(outs, axis=1)
+    return p_all, p_all[:, -1]''',
+    "keras_forward": '''def keras_rnn_forward(x, s0, U, W, b):
+    layer = keras.layers.SimpleRNN(U.shape[1], return_sequences=True, return_state=True)
     layer.build(x.shape)
     layer.set_weights([U, W, b])
-    return keras.ops.convert_to_numpy(layer(x))''',
+    states, last = layer(x, initial_state=s0)
+    return keras.ops.convert_to_numpy(states), keras.ops.convert_to_numpy(last)''',
+    "bptt": '''def rnn_bptt(x, y, s0, U, W, b, V, c):
+    s = [s0]
+    for t in range(x.shape[1]):
+        s.append(np.tanh(x[:, t] @ U + s[-1] @ W + b))
+    grads = [np.zeros_like(a) for a in (U, W, b, V, c)]
+    back = np.zeros_like(s0)
+    for t in range(x.shape[1], 0, -1):
+        d_o = 2 * (s[t] @ V + c - y[:, t - 1]) / len(x)
+        delta = (d_o @ V.T + back) * (1 - s[t] ** 2)
+        for i, g in enumerate((x[:, t - 1].T @ delta, s[t - 1].T @ delta, delta.sum(0),
+                               s[t].T @ d_o, d_o.sum(0))):
+            grads[i] = grads[i] + g
+        back = delta @ W.T
+    return (*grads, back)''',
 }
 
 # Realistic mistakes (the same ones solutions/mistakes/02_rnn.py names), two sets.
-MISTAKES_A = {  # no bias / state not carried / W counted as features^2 / first step / last only
+MISTAKES_A = {  # no bias / state not carried / W as features^2 / first step / zero state /
+    # no carry through W
     "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
-    return np.tanh(x_t @ U + s_prev @ W)''',
-    "forward": '''def rnn_forward(x, s0, U, W, b):
-    return np.stack([np.tanh(x[:, t] @ U + s0 @ W + b) for t in range(x.shape[1])], axis=1)''',
-    "param_count": '''def simple_rnn_params(features, units):
-    return features * units + features * features + units''',
+    return np.tanh(x_t @ U.T + s_prev @ W.T)''',
+    "forward": '''def rnn_forward(x, s0, U, W, b, lengths=None):
+    lengths = np.full(len(x), x.shape[1]) if lengths is None else lengths
+    s, states = s0, []
+    for t in range(x.shape[1]):
+        s = np.where((t < lengths)[:, None], np.tanh(x[:, t] @ U + s0 @ W + b), s)
+        states.append(s)
+    return np.stack(states, axis=1)''',
+    "param_count": '''def rnn_stack_params(features, units, layers, outputs):
+    rnn = features * units + features * features + units
+    rnn += (layers - 1) * (2 * units * units + units)
+    return rnn + units * outputs + outputs''',
     "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
     s, outs = s0, []
     for t in range(x.shape[1]):
         s = np.tanh(x[:, t] @ U + s @ W + b)
-        outs.append(s @ V + c)
-    o_all = np.stack(outs, axis=1)
-    return o_all, o_all[:, 0]''',
-    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
-    layer = keras.layers.SimpleRNN(U.shape[1])
+        e = np.exp(s @ V + c)
+        outs.append(e / e.sum(axis=1, keepdims=True))
+    p_all = np.stack(outs, axis=1)
+    return p_all, p_all[:, 0]''',
+    "keras_forward": '''def keras_rnn_forward(x, s0, U, W, b):
+    layer = keras.layers.SimpleRNN(U.shape[1], return_sequences=True, return_state=True)
     layer.build(x.shape)
     layer.set_weights([U, W, b])
-    return keras.ops.convert_to_numpy(layer(x))''',
+    states, last = layer(x)
+    return keras.ops.convert_to_numpy(states), keras.ops.convert_to_numpy(last)''',
+    "bptt": '''def rnn_bptt(x, y, s0, U, W, b, V, c):
+    s = [s0]
+    for t in range(x.shape[1]):
+        s.append(np.tanh(x[:, t] @ U + s[-1] @ W + b))
+    grads = [np.zeros_like(a) for a in (U, W, b, V, c)]
+    for t in range(x.shape[1], 0, -1):
+        d_o = 2 * (s[t] @ V + c - y[:, t - 1]) / len(x)
+        delta = (d_o @ V.T) * (1 - s[t] ** 2)  # the local term only
+        for i, g in enumerate((x[:, t - 1].T @ delta, s[t - 1].T @ delta, delta.sum(0),
+                               s[t].T @ d_o, d_o.sum(0))):
+            grads[i] = grads[i] + g
+    return (*grads, delta @ W.T)''',
 }
 # every one is a known mistake, right on a few hidden cases at most: it scores 0
 SCORES_A = {"cell_step": 0.0, "forward": 0.0, "param_count": 0.0, "readout": 0.0,
-            "keras_forward": 0.0}
+            "keras_forward": 0.0, "bptt": 0.0}
 MESSAGES_A = {"cell_step": "did you forget it?", "forward": "feed the new state back in",
               "param_count": "features x features", "readout": "output at the first step",
-              "keras_forward": "return_sequences=True"}
+              "keras_forward": "initial_state=s0", "bptt": "only the local term"}
 
-MISTAKES_B = {  # no recurrence / reversed time / no bias count / tanh output / go_backwards
+MISTAKES_B = {  # no recurrence / reversed time / no bias count / tanh output / go_backwards /
+    # the last step's loss only
     "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
-    return np.tanh(x_t @ U + b)''',
-    "forward": '''def rnn_forward(x, s0, U, W, b):
+    return np.tanh(x_t @ U.T + b)''',
+    "forward": '''def rnn_forward(x, s0, U, W, b, lengths=None):
+    lengths = np.full(len(x), x.shape[1]) if lengths is None else lengths
     s, states = s0, []
-    for t in reversed(range(x.shape[1])):
-        s = np.tanh(x[:, t] @ U + s @ W + b)
-        states.append(s)
+    for t in range(x.shape[1]):
+        s = np.where((t < lengths)[:, None], np.tanh(x[:, t] @ U + s @ W + b), s)
+        states.insert(0, s)
     return np.stack(states, axis=1)''',
-    "param_count": '''def simple_rnn_params(features, units):
-    return units * (features + units)''',
+    "param_count": '''def rnn_stack_params(features, units, layers, outputs):
+    rnn = features * units + (layers - 1) * units * units + layers * units * units
+    return rnn + units * outputs + outputs''',
     "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
     s, outs = s0, []
     for t in range(x.shape[1]):
@@ -103,30 +150,46 @@ MISTAKES_B = {  # no recurrence / reversed time / no bias count / tanh output / 
         outs.append(np.tanh(s @ V + c))
     o_all = np.stack(outs, axis=1)
     return o_all, o_all[:, -1]''',
-    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
-    layer = keras.layers.SimpleRNN(U.shape[1], return_sequences=True, go_backwards=True)
+    "keras_forward": '''def keras_rnn_forward(x, s0, U, W, b):
+    layer = keras.layers.SimpleRNN(U.shape[1], return_sequences=True, return_state=True,
+                                   go_backwards=True)
     layer.build(x.shape)
     layer.set_weights([U, W, b])
-    return keras.ops.convert_to_numpy(layer(x))''',
+    states, last = layer(x, initial_state=s0)
+    return keras.ops.convert_to_numpy(states), keras.ops.convert_to_numpy(last)''',
+    "bptt": '''def rnn_bptt(x, y, s0, U, W, b, V, c):
+    s = [s0]
+    for t in range(x.shape[1]):
+        s.append(np.tanh(x[:, t] @ U + s[-1] @ W + b))
+    d_o = 2 * (s[-1] @ V + c - y[:, -1]) / len(x)  # the last output only
+    dU, dW, db = np.zeros_like(U), np.zeros_like(W), np.zeros_like(b)
+    delta = (d_o @ V.T) * (1 - s[-1] ** 2)
+    for t in range(x.shape[1], 0, -1):
+        dU, dW, db = dU + x[:, t - 1].T @ delta, dW + s[t - 1].T @ delta, db + delta.sum(0)
+        back = delta @ W.T
+        delta = back * (1 - s[t - 1] ** 2)
+    return dU, dW, db, s[-1].T @ d_o, d_o.sum(0), back''',
 }
 SCORES_B = {"cell_step": 0.0, "forward": 0.0, "param_count": 0.0, "readout": 0.0,
-            "keras_forward": 0.0}
+            "keras_forward": 0.0, "bptt": 0.0}
 MESSAGES_B = {"cell_step": "ignores the previous state", "forward": "reverse time order",
               "param_count": "left out the bias", "readout": "applied tanh",
-              "keras_forward": "go_backwards=True"}
+              "keras_forward": "go_backwards=True", "bptt": "last step's loss only"}
 
 WRONG_ZEROS = {  # plausible shapes, wrong numbers: for the cheating cases
     "cell_step": '''def rnn_cell_step(x_t, s_prev, U, W, b):
-    return np.zeros((x_t.shape[0], U.shape[1]))''',
-    "forward": '''def rnn_forward(x, s0, U, W, b):
+    return np.zeros((x_t.shape[0], U.shape[0]))''',
+    "forward": '''def rnn_forward(x, s0, U, W, b, lengths=None):
     return np.zeros((x.shape[0], x.shape[1], U.shape[1]))''',
-    "param_count": '''def simple_rnn_params(features, units):
+    "param_count": '''def rnn_stack_params(features, units, layers, outputs):
     return 42''',
     "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
     o = np.zeros((x.shape[0], x.shape[1], V.shape[1]))
     return o, o[:, -1]''',
-    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
-    return np.zeros((x.shape[0], x.shape[1], U.shape[1]))''',
+    "keras_forward": '''def keras_rnn_forward(x, s0, U, W, b):
+    return np.zeros((x.shape[0], x.shape[1], U.shape[1])), np.zeros_like(s0)''',
+    "bptt": '''def rnn_bptt(x, y, s0, U, W, b, V, c):
+    return tuple(np.zeros_like(a) for a in (U, W, b, V, c, s0))''',
 }
 
 #: a long name with bytes that are not UTF-8 (a zip made on Windows), and how the grader shows it
@@ -270,9 +333,10 @@ def build(folder, grades_path: str, token: str, port: int) -> dict[str, Case]:
         feedback={n: "not written yet" for n in ALL}))
     partly = fill(nb0, {k: RIGHT[k] for k in ("cell_step", "forward", "param_count")})
     cases["partly_right.ipynb"] = (partly, Case(
-        "three exercises right, two untouched",
-        {**FULL, "readout": 0.0, "keras_forward": 0.0},
-        _status(["cell_step", "forward", "param_count"], readout="missing", keras_forward="missing")))
+        "three exercises right, three untouched",
+        {**FULL, "readout": 0.0, "keras_forward": 0.0, "bptt": 0.0},
+        _status(["cell_step", "forward", "param_count"], readout="missing",
+                keras_forward="missing", bptt="missing")))
     cases["mistakes_a.ipynb"] = (fill(nb0, MISTAKES_A), Case(
         "a realistic mistake in every exercise (set A)", SCORES_A, {n: "failed" for n in ALL},
         feedback=MESSAGES_A))
@@ -292,7 +356,8 @@ def build(folder, grades_path: str, token: str, port: int) -> dict[str, Case]:
     faked = map_checks(fill(nb0, MISTAKES_A), lambda src: "assert True  # " + src)
     faked = append(faked, 'check = lambda name, fn: print(f"✓ {name}: all cases match")')
     cases["assert_true_checks.ipynb"] = (faked, Case(
-        "mistakes with every check replaced by `assert True`", SCORES_A, {n: "failed" for n in ALL}))
+        "mistakes with every check replaced by `assert True`", SCORES_A,
+        {n: "failed" for n in ALL}))
     monkey = insert_after_imports(fill(nb0, WRONG_ZEROS), '''\
 import numpy, rnnbook.checks, rnnbook.checks.core as core
 numpy.allclose = lambda *a, **k: True
@@ -308,7 +373,8 @@ check = rnnbook.checks.check''')
 
     # exceptions, hangs, crashes
     raises = fill(nb0, {**RIGHT,
-                        "cell_step": 'raise ValueError("I was not sure about this one")\n' + RIGHT["cell_step"],
+                        "cell_step": 'raise ValueError("I was not sure about this one")\n'
+                                     + RIGHT["cell_step"],
                         "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
     states = [x[:, x.shape[1]]]  # off by one: IndexError
     return states, states'''})
@@ -316,10 +382,11 @@ check = rnnbook.checks.check''')
     cases["raises.ipynb"] = (raises, Case(
         "a cell raises before its def; a function raises; a later cell raises",
         {**FULL, "cell_step": 0.0, "readout": 0.0},
-        _status(["forward", "param_count", "keras_forward"], cell_step="missing", readout="error"),
+        _status(["forward", "param_count", "keras_forward", "bptt"], cell_step="missing",
+                readout="error"),
         feedback={"cell_step": "not defined", "readout": "IndexError"},
         report=["ValueError: I was not sure", "ZeroDivisionError"]))
-    hang = fill(nb0, {**RIGHT, "forward": '''def rnn_forward(x, s0, U, W, b):
+    hang = fill(nb0, {**RIGHT, "forward": '''def rnn_forward(x, s0, U, W, b, lengths=None):
     t, s, states = 0, s0, []
     while t < x.shape[1]:  # forgot t += 1
         s = np.tanh(x[:, t] @ U + s @ W + b)
@@ -328,8 +395,8 @@ check = rnnbook.checks.check''')
     hang = append(hang, "import time\nwhile True:  # waits forever\n    time.sleep(0.5)")
     cases["infinite_loop.ipynb"] = (hang, Case(
         "an endless loop in a function and a cell that never ends",
-        {**FULL, "forward": 0.0}, _status(["cell_step", "param_count", "readout", "keras_forward"],
-                                          forward="timeout"),
+        {**FULL, "forward": 0.0}, _status(["cell_step", "param_count", "readout", "keras_forward",
+                                           "bptt"], forward="timeout"),
         feedback={"forward": "ran longer than"}, report=["CellTimeout"]))
     cases["os_exit.ipynb"] = (append(solved, "import os\nos._exit(0)"), Case(
         "everything right, then os._exit(0) kills the kernel", ZERO, {n: "error" for n in ALL},
@@ -338,7 +405,8 @@ check = rnnbook.checks.check''')
         "everything right, then a segmentation fault", ZERO, {n: "error" for n in ALL},
         feedback={n: "SIGSEGV" for n in ALL}))
     cases["huge_output.ipynb"] = (append(
-        solved, 'print("spam " * 20_000_000)\nimport os, sys\nsys.__stdout__.write("x" * 50_000_000)\n'
+        solved, 'print("spam " * 20_000_000)\nimport os, sys\n'
+                'sys.__stdout__.write("x" * 50_000_000)\n'
                 'for _ in range(200):\n    os.write(1, b"y" * 1_000_000)'), Case(
         "everything right, then 250 MB of output", FULL, _status(ALL)))
     cases["memory_hog.ipynb"] = (append(solved, "big = np.ones((60_000, 60_000))  # 28 GB"), Case(
@@ -448,7 +516,7 @@ def build_forced(folder) -> dict[str, Case]:
     }
 
 
-# ---- cases for the findings of the grading reviews -----------------------------------------------
+# ---- cases for the findings of the grading reviews ----------------------------------------------
 
 # Looks the visible answers up in the package (they ship with it): passes every in-notebook
 # check, and would have earned the hidden cases too had they repeated the visible inputs.
@@ -470,14 +538,16 @@ LOOKED_UP = {
     return lookup("cell_step", x_t, s_prev, U, W, b)''',
     "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
     return lookup("readout", x, s0, U, W, b, V, c)''',
-    "keras_forward": '''def keras_rnn_forward(x, U, W, b):
-    return lookup("keras_forward", x, U, W, b)''',
+    "keras_forward": '''def keras_rnn_forward(x, s0, U, W, b):
+    return lookup("keras_forward", x, s0, U, W, b)''',
+    "bptt": '''def rnn_bptt(x, y, s0, U, W, b, V, c):
+    return lookup("bptt", x, y, s0, U, W, b, V, c)''',
 }
 
 BAD_RETURNS = {
-    "param_count": '''def simple_rnn_params(features, units):
-    return complex(features * units + units * units + units)''',
-    "forward": '''def rnn_forward(x, s0, U, W, b):
+    "param_count": '''def rnn_stack_params(features, units, layers, outputs):
+    return complex(features * units + layers * (units * units + units))''',
+    "forward": '''def rnn_forward(x, s0, U, W, b, lengths=None):
     return "not done yet"''',
 }
 
@@ -524,7 +594,7 @@ IN_PLACE = '''def set_update_bias(bias, value):
 NAIVE = '''def train_and_forecast(X_train, y_train, X_new):
     return X_new[:, -1]  # the last value of each window'''
 
-CH01 = ("windows", "split", "baseline_mae", "standardise", "linear_forecaster", "beat_naive")
+CH01 = ("windows", "split", "baseline_mae", "standardise", "permutation", "beat_naive")
 
 
 def more_cases(nb0, solved) -> dict:
@@ -535,7 +605,7 @@ def more_cases(nb0, solved) -> dict:
         "looks the visible answers up (passes every in-notebook check); returns complex numbers "
         "and a string", ZERO,
         {"cell_step": "failed", "forward": "error", "param_count": "error", "readout": "failed",
-         "keras_forward": "failed"},
+         "keras_forward": "failed", "bptt": "failed"},
         feedback={"param_count": "complex numbers", "forward": "text (a string)"}))
     cases["disk_filler.ipynb"] = (append(solved, FILL_DISK, DEEP_TREE), Case(
         "everything right; fills its disk, then leaves a 3,000-deep directory tree", FULL,
@@ -577,7 +647,7 @@ def files_never_run(folder: Path) -> dict:
         feedback={"windows": "the file name says chapter 02_rnn"}, chapter="01_time_series")
     os.symlink(ROOT / "solutions" / "02_rnn.ipynb", folder / "linked_02_rnn.ipynb")
     expected["linked_02_rnn.ipynb"] = Case(
-        "a symbolic link to the solution (it would score 9/9 if followed)", ZERO,
+        "a symbolic link to the solution (it would score 12/12 if followed)", ZERO,
         {n: "unreadable" for n in ALL}, feedback={n: "symbolic link" for n in ALL})
     (folder / "02_rnn_bad_cells.ipynb").write_text(json.dumps(
         {"cells": [{"cell_type": "code", "source": {"not": "text"}}], "metadata": {}}))
