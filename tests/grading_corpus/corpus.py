@@ -509,8 +509,8 @@ for _ in range(3):  # three children of 512 MB each: under the limit one by one,
         os._exit(0)
 time.sleep(60)'''
 
-REGIME_SIGN = '''def gradient_regime(Ws, beta_f):
-    gamma = np.array([np.linalg.norm(W, 2) for W in Ws]) * beta_f
+REGIME_SIGN = '''def gradient_regime(Ws, beta_phi):
+    gamma = np.array([np.linalg.norm(W, 2) for W in Ws]) * beta_phi
     return np.sign(gamma - 1).astype(int)'''
 
 IN_PLACE = '''def set_update_bias(bias, value):
