@@ -193,3 +193,17 @@ MISTAKES = {
         for key in ("no_logit", "both_rows", "reset_part", "other_convention", "first_axis")
     },
 }
+
+
+# ---- 8.6: a GRU that remembers (training exercise; cheap NumPy stand-ins for a model) -------
+
+def _marked_values(X):
+    X = np.asarray(X, "float64")
+    return (X[..., 0] * X[..., 1]).sum(axis=1)  # the value where the marker is 1
+
+
+MISTAKES["recall"] = {
+    "last_value": lambda X, y, X_new: np.asarray(X_new, "float64")[:, -1, 0].copy(),
+    "constant": lambda X, y, X_new: np.full(len(X_new), float(np.mean(y))),
+    "column": lambda X, y, X_new: _marked_values(X_new)[:, None],
+}

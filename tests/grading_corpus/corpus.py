@@ -554,8 +554,8 @@ def more_cases(nb0, solved) -> dict:
                                                    IN_PLACE), Case(
         "chapter 8 solved, but set_update_gate changes its argument in place",
         {"from_pytorch": 2.0, "step_backward": 3.0, "masked_sequences": 2.0,
-         "param_count": 1.0, "update_bias": 0.0},
-        _status(["from_pytorch", "step_backward", "masked_sequences", "param_count"],
+         "param_count": 1.0, "update_bias": 0.0, "recall": 2.0},
+        _status(["from_pytorch", "step_backward", "masked_sequences", "param_count", "recall"],
                 update_bias="error"),
         feedback={"update_bias": "changed its argument `bias` in place"}, chapter="08_gru"))
     cases["01_naive_forecast.ipynb"] = (replace_function(
