@@ -207,8 +207,9 @@ def test_a_function_calling_an_unwritten_one_is_told_so(ch02):
 
 
 def test_an_input_changed_in_place_is_named():
-    def in_place(bias, value):
+    def in_place(bias, z_value):
         units = bias.shape[-1] // 3
+        value = np.log(z_value / (1 - z_value))
         if bias.ndim == 2:
             bias[0, :units], bias[1, :units] = value, 0.0
         else:
@@ -267,9 +268,9 @@ def test_a_mistake_is_named_only_when_it_explains_the_outputs():
     with pytest.raises(AssertionError) as err:
         checks.check("09_irnn", "baseline_mse", mae)
     assert "root of the mean squared error" not in str(err.value)
-    # a precedence error: delta * beta_W * beta_f ** lag -- not "exponent one too large"
-    def precedence(W, beta_f, delta_t_norm, lags):
-        return delta_t_norm * np.linalg.norm(W, 2) * beta_f ** np.asarray(lags, float)
+    # a precedence error: delta * beta_W * beta_phi ** lag -- not "exponent one too large"
+    def precedence(W, beta_phi, delta_t_norm, lags):
+        return delta_t_norm * np.linalg.norm(W, 2) * beta_phi ** np.asarray(lags, float)
 
     with pytest.raises(AssertionError) as err:
         checks.check("05_gradient_problem", "bound", precedence)
@@ -283,8 +284,8 @@ def test_a_mistake_is_named_only_when_it_explains_the_outputs():
     ("09_irnn", "at_most", "not below it"),
 ])
 def test_the_rules_the_text_states_are_tested(chapter_name, fn, message):
-    def regime_sign(Ws, beta_f):
-        return np.sign(np.array([np.linalg.norm(W, 2) for W in Ws]) * beta_f - 1).astype(int)
+    def regime_sign(Ws, beta_phi):
+        return np.sign(np.array([np.linalg.norm(W, 2) for W in Ws]) * beta_phi - 1).astype(int)
 
     def float64_adding(values, first, second):
         n, T = values.shape

@@ -37,10 +37,11 @@ def _bound_cases(rng):
     lags = np.arange(0, 13, 3)
     low_rank = rng.normal(size=(4, 2)) @ rng.normal(size=(2, 4)) * 0.3
     return {
-        "tanh_beta_f_1": (*_f32(rng.normal(scale=0.4, size=(4, 4)), 1.0, rng.uniform(1, 3)), lags),
+        "tanh_beta_phi_1": (*_f32(rng.normal(scale=0.4, size=(4, 4)), 1.0, rng.uniform(1, 3)),
+                            lags),
         "non_symmetric": (*_f32(rng.normal(scale=0.4, size=(4, 4)), _beta(rng), 1.5), lags),
         "non_normal": (*_f32(_non_normal(rng, 3), _beta(rng), 1.0), lags),
-        "sigmoid_beta_f": (*_f32(_non_normal(rng, 5), 0.25, 0.7), lags),
+        "sigmoid_beta_phi": (*_f32(_non_normal(rng, 5), 0.25, 0.7), lags),
         "one_unit": (*_f32([[rng.uniform(-2, 2)]], _beta(rng), 1.0), np.arange(4)),
         "lag_zero_only": (*_f32(rng.normal(size=(2, 2)), _beta(rng), 3.0), np.array([0])),
         "low_rank": (*_f32(low_rank, _beta(rng), 2.0), np.arange(0, 9, 2)),
@@ -82,7 +83,7 @@ def _regime_cases(rng):
     # such as np.sign(gamma - 1) would give different answers on different machines there)
     return {
         "three_regimes": stack(1.0, [0.5, 1 + 3e-5, 1.5], 1 + 5e-5),
-        "sigmoid_beta_f": stack(0.25, [0.5, 1 - 3e-5, 2.0], 1 - 5e-5),
+        "sigmoid_beta_phi": stack(0.25, [0.5, 1 - 3e-5, 2.0], 1 - 5e-5),
         "at_the_edge": stack(_beta(rng), [1 + 2e-4, 1 - 2e-4, 1 + 1e-5], 1 + 9e-5),
         "near_the_edge": stack(_beta(rng), [1 - 8e-5, 1 + 3e-4, 1 - 3e-4], 1 - 9e-5),
         "few_matrices": stack(_beta(rng), [], 1 + 5e-5),
@@ -133,16 +134,18 @@ def _call_clip(fn, args):
 EXERCISES = [
     Exercise(
         "bound", target="gradient_bound", cases=_bound_cases, points=2,
-        args=("W", "beta_f", "delta_t_norm", "lags"),
-        what="the bound ||delta_t|| (beta_W beta_f)^lag for each lag",
+        args=("W", "beta_phi", "delta_t_norm", "lags"),
+        what="the bound ||delta_t|| (beta_W beta_phi)^lag for each lag",
         mistakes={
             "frobenius": "you used the Frobenius norm of W (np.linalg.norm(W)); beta_W is the "
                          "spectral norm, the largest singular value: np.linalg.norm(W, 2).",
             "spectral_radius": "you used the largest |eigenvalue| of W; for a matrix that is not "
                                "symmetric it can be far smaller than the spectral norm "
                                "np.linalg.norm(W, 2), which is what bounds ||v W||.",
-            "no_beta_f": "your bound ignores beta_f: each step back multiplies by beta_W * beta_f.",
-            "off_by_one": "your exponent is one too large: at lag 0 the bound is ||delta_t|| itself.",
+            "no_beta_phi": "your bound ignores beta_phi (the bound on |phi'|): each step back "
+                           "multiplies by beta_W * beta_phi.",
+            "off_by_one": "your exponent is one too large: at lag 0 the bound is ||delta_t|| "
+                          "itself.",
             "max_entry": "you used the largest |entry| of W; beta_W is the spectral norm "
                          "np.linalg.norm(W, 2).",
         },
@@ -164,7 +167,7 @@ EXERCISES = [
     ),
     Exercise(
         "regime", target="gradient_regime", cases=_regime_cases, points=2,
-        args=("Ws", "beta_f"),
+        args=("Ws", "beta_phi"),
         what="-1 (must vanish), 0 (at the edge) or +1 (may explode) for each matrix",
         mistakes={
             "spectral_radius": "you compared the largest |eigenvalue| with 1; the bound uses the "
@@ -172,10 +175,10 @@ EXERCISES = [
                                "eigenvalues are small.",
             "frobenius": "you used the Frobenius norm; an orthogonal matrix has spectral norm 1 "
                          "but Frobenius norm sqrt(units).",
-            "no_beta_f": "you compared beta_W alone with 1; compare beta_W * beta_f (the sigmoid "
-                         "has beta_f = 1/4).",
+            "no_beta_phi": "you compared beta_W alone with 1; compare beta_W * beta_phi (the "
+                           "sigmoid has beta_phi = 1/4).",
             "no_tolerance": "you compared with 1 exactly (np.sign(gamma - 1)): within 1e-4 of 1 "
-                            "the answer is 0, the edge: |beta_W beta_f - 1| <= 1e-4.",
+                            "the answer is 0, the edge: |beta_W beta_phi - 1| <= 1e-4.",
         },
     ),
     Exercise(
@@ -202,9 +205,11 @@ EXERCISES = [
             "per_tensor": "you clipped each tensor by its own norm (what Keras' clipnorm does); "
                           "use one global norm sqrt(sum of all squared entries) for all tensors.",
             "by_value": "you clipped each entry to [-max_norm, max_norm]; that changes the "
-                        "direction of the gradient. Rescale all tensors by max_norm / global norm.",
+                        "direction of the gradient. Rescale all tensors by max_norm / global "
+                        "norm.",
             "always_rescale": "you rescaled even when the global norm is below max_norm (small "
-                              "gradients got larger); only scale down, by min(1, max_norm / norm).",
+                              "gradients got larger); only scale down, by min(1, max_norm / "
+                              "norm).",
             "sum_of_norms": "your global norm is the sum of the tensors' norms; it is the square "
                             "root of the sum of their squared norms.",
         },

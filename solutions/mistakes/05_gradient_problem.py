@@ -24,9 +24,9 @@ def _max_entry(W):
     return np.abs(W).max()
 
 
-def _bound(norm_of_W, exponent_shift=0, use_beta_f=True):
-    def bound(W, beta_f, delta_t_norm, lags):
-        gamma = norm_of_W(W) * (beta_f if use_beta_f else 1.0)
+def _bound(norm_of_W, exponent_shift=0, use_beta_phi=True):
+    def bound(W, beta_phi, delta_t_norm, lags):
+        gamma = norm_of_W(W) * (beta_phi if use_beta_phi else 1.0)
         return delta_t_norm * gamma ** (lags + exponent_shift)
     return bound
 
@@ -74,9 +74,9 @@ def lag_mean_loss(x, s0, U, W, b, lag):
 
 # ---- regime --------------------------------------------------------------------------------
 
-def _regime(norm_of_W, use_beta_f=True):
-    def regime(Ws, beta_f):
-        gamma = np.array([norm_of_W(W) for W in Ws]) * (beta_f if use_beta_f else 1.0)
+def _regime(norm_of_W, use_beta_phi=True):
+    def regime(Ws, beta_phi):
+        gamma = np.array([norm_of_W(W) for W in Ws]) * (beta_phi if use_beta_phi else 1.0)
         return np.where(np.abs(gamma - 1) <= 1e-4, 0, np.where(gamma < 1, -1, 1))
     return regime
 
@@ -105,7 +105,7 @@ MISTAKES = {
     "bound": {
         "frobenius": _bound(_frobenius),
         "spectral_radius": _bound(_radius),
-        "no_beta_f": _bound(_spectral, use_beta_f=False),
+        "no_beta_phi": _bound(_spectral, use_beta_phi=False),
         "off_by_one": _bound(_spectral, exponent_shift=1),
         "max_entry": _bound(_max_entry),
     },
@@ -118,9 +118,9 @@ MISTAKES = {
     "regime": {
         "spectral_radius": _regime(_radius),
         "frobenius": _regime(_frobenius),
-        "no_beta_f": _regime(_spectral, use_beta_f=False),
-        "no_tolerance": lambda Ws, beta_f: np.sign(
-            np.array([_spectral(W) for W in Ws]) * beta_f - 1).astype("int64"),
+        "no_beta_phi": _regime(_spectral, use_beta_phi=False),
+        "no_tolerance": lambda Ws, beta_phi: np.sign(
+            np.array([_spectral(W) for W in Ws]) * beta_phi - 1).astype("int64"),
     },
     "rescale": {
         "frobenius": lambda W, target: W * target / _frobenius(W),

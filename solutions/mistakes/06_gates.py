@@ -8,82 +8,83 @@ every one of them with its own message.
 import numpy as np
 
 
-def _fit_to(grad, like):
-    """Sum a gradient over the axes that `like` was broadcast along (the correct reduction)."""
-    return grad.sum(axis=0) if like.ndim < grad.ndim else grad
+def _reduce(grad, shape, *, leading=True, size_one=True, keepdims=True, how=np.sum):
+    """The upstream gradient reduced to an input's shape; the switches leave out a step."""
+    grad = np.asarray(grad, "float64")
+    lead = grad.ndim - len(shape)
+    if leading and lead > 0:
+        grad = how(grad, axis=tuple(range(lead)))
+    if size_one:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if axes:
+            grad = how(grad, axis=axes, keepdims=keepdims)
+    return grad
 
 
-# ---- add gate ------------------------------------------------------------------------------
-
-def add_split_in_half(x, y, g):
-    return g / 2, _fit_to(g / 2, y)
-
-
-def add_multiply_rule(x, y, g):
-    return g * y, _fit_to(g * x, y)
+def _add(**kw):
+    scale = kw.pop("scale", 1.0)
+    return lambda x, y, g: (_reduce(g * scale, np.shape(x), **kw),
+                            _reduce(g * scale, np.shape(y), **kw))
 
 
-def add_local_only(x, y, g):
-    return np.ones_like(x), np.ones_like(y)
+def _batch_axis_only(x, y, g):
+    return tuple(g if np.shape(v) == g.shape else g.sum(axis=0) for v in (x, y))
 
 
-def add_no_sum_over_batch(x, y, g):
-    return g, g
+# ---- the mixing gate -----------------------------------------------------------------------
+
+def _mix(x, y, gate, g, *, gate_grad="right", y_weight="right", upstream=True):
+    g = g if upstream else np.ones_like(g)
+    dgate = {"right": g * (x - y), "one_term": g * x, "sign": g * (y - x)}[gate_grad]
+    dy = g * (1 - gate) if y_weight == "right" else g * gate
+    return g * gate, dy, dgate
 
 
-def add_mean_over_batch(x, y, g):
-    return g, (g.mean(axis=0) if y.ndim < g.ndim else g)
-
-
-# ---- sigmoid gate --------------------------------------------------------------------------
+# ---- a gate computed from the input --------------------------------------------------------
 
 def _sigmoid(a):
     return 1 / (1 + np.exp(-a.astype("float64")))
 
 
-def sigmoid_no_derivative(x, a, g):
-    s = _sigmoid(a)
-    return s * x, g * s, g * x
+def _input_gate(u, w, b, v, g, *, slope=True, sum_bias=True, mean=False, transposed=False,
+                gate="sigmoid"):
+    u, w, b, v, g = (np.asarray(t, "float64") for t in (u, w, b, v, g))
+    a = u @ w + b
+    if gate == "sigmoid":
+        s = _sigmoid(a)
+        ds = s * (1 - s)
+    else:
+        s = np.tanh(a)
+        ds = 1 - s ** 2
+    da = g * v * (ds if slope else 1.0)  # (batch, units)
+    dw = da.T @ u if transposed else u.T @ da
+    db = da.sum(axis=0) if sum_bias else da
+    if mean:
+        dw, db = dw / len(u), da.mean(axis=0)
+    return s * v, g * s, dw, db
 
 
-def sigmoid_missing(x, a, g):
-    return a * x, g * a, g * x
+def _gate_mistake(**kw):
+    return lambda u, w, b, v, g: _input_gate(u, w, b, v, g, **kw)
 
 
-def sigmoid_add_rule(x, a, g):
-    s = _sigmoid(a)
-    return s * x, g, g * x * s * (1 - s)
+# ---- how long a forget gate keeps a memory -------------------------------------------------
+
+def _span(a, level, *, rounding=np.floor, sigmoid=True, inverted=False, linear=False):
+    a, level = np.asarray(a, "float64"), np.asarray(level, "float64")
+    with np.errstate(all="ignore"):
+        f = _sigmoid(a) if sigmoid else a
+        if linear:
+            ratio = (1 - level) / (1 - f)
+        elif inverted:
+            ratio = np.log(f) / np.log(level)
+        else:
+            ratio = np.log(level) / np.log(f)
+        return f, rounding(ratio)
 
 
-def sigmoid_tanh_gate(x, a, g):
-    t = np.tanh(a.astype("float64"))
-    return t * x, g * t, g * x * (1 - t ** 2)
-
-
-# ---- forget value for a memory -------------------------------------------------------------
-
-def _logit(f):
-    return np.log(f / (1 - f))
-
-
-def memory_level_to_the_n(steps, level):
-    f = level ** steps
-    return f, _logit(f)
-
-
-def memory_linear(steps, level):
-    f = 1 - (1 - level) / steps
-    return f, _logit(f)
-
-
-def memory_no_logit(steps, level):
-    f = level ** (1 / steps)
-    return f, f
-
-
-def memory_inverted_logit(steps, level):
-    f = level ** (1 / steps)
-    return f, -_logit(f)
+def _span_mistake(**kw):
+    return lambda a, level: _span(a, level, **kw)
 
 
 # ---- smallest forget value for a gradient: backpropagation by hand -------------------------
@@ -125,28 +126,33 @@ def _forget(**kw):
 
 MISTAKES = {
     "add_gate": {
-        "split_in_half": add_split_in_half,
-        "multiply_rule": add_multiply_rule,
-        "local_only": add_local_only,
-        "no_sum_over_batch": add_no_sum_over_batch,
-        "mean_over_batch": add_mean_over_batch,
+        "split_in_half": _add(scale=0.5),
+        "local_only": lambda x, y, g: (np.ones(np.shape(x)), np.ones(np.shape(y))),
+        "no_sum": lambda x, y, g: (g, g),
+        "batch_axis_only": _batch_axis_only,
+        "leading_axes_only": _add(size_one=False),
+        "no_keepdims": _add(keepdims=False),
+        "mean": _add(how=np.mean),
     },
-    "multiply_gate": {
-        "swapped": lambda x, y, g: (g * x, g * y),
-        "add_rule": lambda x, y, g: (g, g),
-        "local_only": lambda x, y, g: (y, x),
+    "mix_gate": {
+        "gate_one_term": lambda x, y, gate, g: _mix(x, y, gate, g, gate_grad="one_term"),
+        "gate_sign": lambda x, y, gate, g: _mix(x, y, gate, g, gate_grad="sign"),
+        "y_scaled_by_gate": lambda x, y, gate, g: _mix(x, y, gate, g, y_weight="gate"),
+        "no_upstream": lambda x, y, gate, g: _mix(x, y, gate, g, upstream=False),
     },
-    "sigmoid_gate": {
-        "no_sigmoid_derivative": sigmoid_no_derivative,
-        "no_sigmoid": sigmoid_missing,
-        "add_rule": sigmoid_add_rule,
-        "tanh_gate": sigmoid_tanh_gate,
+    "input_gate": {
+        "no_sigmoid_derivative": _gate_mistake(slope=False),
+        "bias_not_summed": _gate_mistake(sum_bias=False),
+        "mean_over_batch": _gate_mistake(mean=True),
+        "w_grad_transposed": _gate_mistake(transposed=True),
+        "tanh_gate": _gate_mistake(gate="tanh"),
     },
     "memory_gate": {
-        "level_to_the_n": memory_level_to_the_n,
-        "linear": memory_linear,
-        "no_logit": memory_no_logit,
-        "inverted_logit": memory_inverted_logit,
+        "ceil": _span_mistake(rounding=np.ceil),
+        "rounded": _span_mistake(rounding=np.round),
+        "no_sigmoid": _span_mistake(sigmoid=False),
+        "inverted": _span_mistake(inverted=True),
+        "linear": _span_mistake(linear=True),
     },
     "forget_for_gradient": {
         "off_by_one": _forget(lag_shift=1),

@@ -18,8 +18,8 @@ def _split(packed, order="zrh"):
     return parts["z"], parts["r"], parts["h"]
 
 
-def _step(x, h, kernel, recurrent, bias, *, reset_after, swapped=False, order="zrh", gate=_sigmoid,
-          reset="same", recurrent_bias=True, bias_inside=True):
+def _step(x, h, kernel, recurrent, bias, *, reset_after, swapped=False, order="zrh",
+          gate=_sigmoid, reset="same", recurrent_bias=True, bias_inside=True):
     """A GRU step with switches for the mistakes. reset: 'same' (the variant's own), 'before',
     'after' or 'none'."""
     U_z, U_r, U_h = _split(kernel, order)
@@ -44,23 +44,20 @@ def _step(x, h, kernel, recurrent, bias, *, reset_after, swapped=False, order="z
     return z * h + (1 - z) * h_tilde
 
 
-def _after(**kw):
-    return lambda x, h, k, rk, b: _step(x, h, k, rk, b, reset_after=True, **kw)
-
-
-def _before(**kw):
-    return lambda x, h, k, rk, b: _step(x, h, k, rk, b, reset_after=False, **kw)
-
-
 def _params(f, u, after, *, parts=3, recurrent=True, biases=None, per_part=True):
     nb = (2 if after else 1) if biases is None else biases
     bias = parts * nb * u if per_part else nb * u
     return parts * (f * u + (u * u if recurrent else 0)) + bias
 
 
-def _set_update_bias(bias, value, how):
+def _logit(p):
+    return float(np.log(p / (1 - p)))
+
+
+def _set_update_gate(bias, z_value, how):
     new = np.array(bias, copy=True)
     u = new.shape[-1] // 3
+    value = {"no_logit": z_value, "other_convention": -_logit(z_value)}.get(how, _logit(z_value))
     if how == "first_axis":
         new[:u] = value
     elif how == "reset_part":
@@ -70,39 +67,120 @@ def _set_update_bias(bias, value, how):
             new[u:2 * u] = value
     elif new.ndim == 1:
         new[:u] = value
-    elif how == "input_row_only":
-        new[0, :u] = value
     elif how == "both_rows":
         new[:, :u] = value
+    else:
+        new[0, :u], new[1, :u] = value, 0.0
     return new
 
 
-def _unpack_transposed(packed):
-    return tuple(np.split(np.asarray(packed).T, 3, axis=0))
+# ---- 8.1: from PyTorch's layout ------------------------------------------------------------
+
+def _torch_parts(w):
+    """PyTorch's (r, z, n) blocks along the first axis."""
+    return np.split(np.asarray(w), 3, axis=0)
+
+
+def _from_torch(w_ih, w_hh, b_ih, b_hh, *, order="zrh", reshape=False, bias="rows",
+                negate_z=False):
+    def convert(w):
+        r, z, n = _torch_parts(w)
+        if negate_z:
+            z = -z
+        parts = {"zrh": (z, r, n), "rzh": (r, z, n)}[order]
+        packed = np.concatenate(parts, axis=0)  # (3*units, ...)
+        if packed.ndim == 1:
+            return packed
+        return packed.reshape(packed.shape[::-1]) if reshape else packed.T
+
+    b_in, b_rec = convert(b_ih), convert(b_hh)
+    rows = {"rows": (b_in, b_rec), "swapped": (b_rec, b_in),
+            "summed": (b_in + b_rec, np.zeros_like(b_in))}[bias]
+    return convert(w_ih), convert(w_hh), np.stack(rows)
+
+
+# ---- 8.2: the gradient through one step ----------------------------------------------------
+
+def _backward(x, h, kernel, recurrent, bias, g, *, swapped=False, reset="after",
+              upstream=True, constant_gates=False, copy_only=False):
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import tensorflow as tf
+
+    x, h, g = (tf.constant(np.asarray(a, "float64")) for a in (x, h, g))
+    kernel, recurrent, bias = (np.asarray(a, "float64") for a in (kernel, recurrent, bias))
+    U_z, U_r, U_h = _split(kernel)
+    W_z, W_r, W_h = _split(recurrent)
+    (bz, br, bh), (bz2, br2, bh2) = _split(bias[0]), _split(bias[1])
+    with tf.GradientTape() as tape:
+        tape.watch(h)
+        z = tf.sigmoid(x @ U_z + bz + h @ W_z + bz2)
+        r = tf.sigmoid(x @ U_r + br + h @ W_r + br2)
+        if constant_gates:
+            z, r = tf.stop_gradient(z), tf.stop_gradient(r)
+        if reset == "after":
+            h_tilde = tf.tanh(x @ U_h + bh + r * (h @ W_h + bh2))
+        else:
+            h_tilde = tf.tanh(x @ U_h + bh + bh2 + (r * h) @ W_h)
+        new = (1 - z) * h + z * h_tilde if swapped else z * h + (1 - z) * h_tilde
+        loss = tf.reduce_sum((g if upstream else 1.0) * new)
+    grad = tape.gradient(loss, h).numpy()
+    copy = (g if upstream else tf.ones_like(g)) * ((1 - z) if swapped else z)
+    copy = copy.numpy()
+    return (copy if copy_only else grad), copy
+
+
+def _backward_mistake(**kw):
+    return lambda x, h, k, rk, b, g: _backward(x, h, k, rk, b, g, **kw)
+
+
+# ---- 8.3: sequences of different lengths ---------------------------------------------------
+
+def _last_state(x, lengths, h0, kernel, recurrent, bias, *, mode="right", **step):
+    x = np.asarray(x, "float64")
+    lengths = np.asarray(lengths)
+    h, states = np.asarray(h0, "float64"), []
+    for t in range(x.shape[1]):
+        new = _step(x[:, t], h, kernel, recurrent, bias, reset_after=False, **step)
+        if mode == "all_steps":
+            h = new
+        else:
+            running = (t < lengths)[:, None]
+            h = np.where(running, new, 0.0 if mode == "zeroed" else h)
+        states.append(new)
+    if mode == "length_zero":
+        stacked = np.stack(states, axis=1)  # (batch, time, units)
+        return stacked[np.arange(len(lengths)), lengths - 1]
+    return h
+
+
+def _masked(**kw):
+    return lambda x, n, h0, k, rk, b: _last_state(x, n, h0, k, rk, b, **kw)
 
 
 MISTAKES = {
-    "unpack_gates": {
-        "rzh_order": lambda p: _split(p, "rzh"),
-        "first_axis": lambda p: (p[:p.shape[-1] // 3], p[p.shape[-1] // 3:2 * (p.shape[-1] // 3)],
-                                 p[2 * (p.shape[-1] // 3):]),
-        "interleaved": lambda p: (p[..., 0::3], p[..., 1::3], p[..., 2::3]),
-        "transposed": _unpack_transposed,
+    "from_pytorch": {
+        "rz_order": lambda *w: _from_torch(*w, order="rzh"),
+        "reshape": lambda *w: _from_torch(*w, reshape=True),
+        "bias_rows_swapped": lambda *w: _from_torch(*w, bias="swapped"),
+        "biases_summed": lambda *w: _from_torch(*w, bias="summed"),
+        "negated_z": lambda *w: _from_torch(*w, negate_z=True),
     },
-    "step_reset_after": {
-        "swapped_z": _after(swapped=True),
-        "rzh_order": _after(order="rzh"),
-        "tanh_gates": _after(gate=np.tanh),
-        "reset_before": _after(reset="before"),
-        "no_recurrent_bias": _after(recurrent_bias=False),
-        "bias_outside_reset": _after(bias_inside=False),
+    "step_backward": {
+        "copy_path_only": _backward_mistake(copy_only=True),
+        "swapped_z": _backward_mistake(swapped=True),
+        "reset_before": _backward_mistake(reset="before"),
+        "no_upstream": _backward_mistake(upstream=False),
+        "gates_constant": _backward_mistake(constant_gates=True),
     },
-    "step_reset_before": {
-        "swapped_z": _before(swapped=True),
-        "rzh_order": _before(order="rzh"),
-        "tanh_gates": _before(gate=np.tanh),
-        "reset_after": _before(reset="after"),
-        "no_reset": _before(reset="none"),
+    "masked_sequences": {
+        "ignores_lengths": _masked(mode="all_steps"),
+        "length_zero": _masked(mode="length_zero"),
+        "zeroed": _masked(mode="zeroed"),
+        "reset_after": _masked(reset="after"),
+        "rzh_order": _masked(order="rzh"),
     },
     "param_count": {
         "ignores_reset_after": lambda f, u, a: _params(f, u, a, biases=1),
@@ -111,9 +189,21 @@ MISTAKES = {
         "bias_not_tripled": lambda f, u, a: _params(f, u, a, per_part=False),
     },
     "update_bias": {
-        "input_row_only": lambda b, v: _set_update_bias(b, v, "input_row_only"),
-        "both_rows": lambda b, v: _set_update_bias(b, v, "both_rows"),
-        "reset_part": lambda b, v: _set_update_bias(b, v, "reset_part"),
-        "first_axis": lambda b, v: _set_update_bias(b, v, "first_axis"),
+        key: (lambda b, v, how=key: _set_update_gate(b, v, how))
+        for key in ("no_logit", "both_rows", "reset_part", "other_convention", "first_axis")
     },
+}
+
+
+# ---- 8.6: a GRU that remembers (training exercise; cheap NumPy stand-ins for a model) -------
+
+def _marked_values(X):
+    X = np.asarray(X, "float64")
+    return (X[..., 0] * X[..., 1]).sum(axis=1)  # the value where the marker is 1
+
+
+MISTAKES["recall"] = {
+    "last_value": lambda X, y, X_new: np.asarray(X_new, "float64")[:, -1, 0].copy(),
+    "constant": lambda X, y, X_new: np.full(len(X_new), float(np.mean(y))),
+    "column": lambda X, y, X_new: _marked_values(X_new)[:, None],
 }
