@@ -54,8 +54,8 @@ def scaled_orthogonal(units: int, scale: float, seed: int = 0) -> np.ndarray:
     chapter 5).
 
     ``scale`` is then exactly the spectral norm ``beta_W = ||W||_2`` of the bound
-    ``||delta_k|| <= ||delta_t|| (beta_W beta_f)^(t-k)``: below 1 the bound forces the gradient to
-    vanish; above 1 it allows it to explode. Chapters 6, 7 and 9 reuse it.
+    ``||delta_k|| <= ||delta_t|| (beta_W beta_phi)^(t-k)``: below 1 the bound forces the gradient
+    to vanish; above 1 it allows it to explode. Chapters 6, 7 and 9 reuse it.
     """
     if units < 1:
         raise ValueError(f"units must be at least 1, got {units}")

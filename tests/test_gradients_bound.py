@@ -1,7 +1,7 @@
 """The measured gradient norms respect the BPTT bound of chapter 5.
 
-``||dL/ds_k|| <= ||dL/ds_t|| (beta_W beta_f)^(t-k)`` with ``beta_W = ||W||_2`` and ``beta_f = 1``
-for tanh and ReLU, below, at and above a spectral norm of 1.
+``||dL/ds_k|| <= ||dL/ds_t|| (beta_W beta_phi)^(t-k)`` with ``beta_W = ||W||_2`` and
+``beta_phi = 1`` for tanh and ReLU, below, at and above a spectral norm of 1.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def test_measured_gradient_norms_respect_the_bound(activation, scale):
     cell.build((4, 2))
     cell.set_weights([U, W, np.zeros(units, "float32")])
     norms = gradient_norms_over_lag(cell, x)
-    beta_w, beta_f = np.linalg.norm(W, 2), 1.0  # |tanh'| <= 1 and |relu'| <= 1
-    bound = norms[0] * (beta_w * beta_f) ** np.arange(steps)
+    beta_w, beta_phi = np.linalg.norm(W, 2), 1.0  # |tanh'| <= 1 and |relu'| <= 1
+    bound = norms[0] * (beta_w * beta_phi) ** np.arange(steps)
     assert np.all(norms <= bound * (1 + 1e-5))
     if scale < 1:  # below 1 the bound forces the gradient to vanish
         assert norms[-1] < 1e-2 * norms[0]
