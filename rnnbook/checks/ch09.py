@@ -407,7 +407,8 @@ EXERCISES = [
         "solve_adding", target="train_irnn", cases=_adding_train_cases,
         hidden_cases=_adding_train_hidden_cases, points=3, args=("x_train", "y_train", "x_new"),
         outputs=("predictions",), metric=mse_vs_baseline, threshold=ADDING_THRESHOLD,
-        metric_text="your predictions' MSE, as a multiple of the baseline's (always predict 1),",
+        metric_text="your predictions' MSE, as a multiple of the baseline's (always predicting "
+                    "the mean training target),",
         metric_name="MSE / baseline MSE",
         diagnose=_adding_diagnose, mistakes=ADDING_MISTAKES, time_limit=90, seeds=5,
         margin=0.5,
