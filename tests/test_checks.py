@@ -297,11 +297,20 @@ def test_the_rules_the_text_states_are_tested(chapter_name, fn, message):
         x[np.arange(n), second, 1] = 1
         return x, (values[np.arange(n), first] + values[np.arange(n), second])[:, None]
 
-    def relu_at_zero(a, W):
-        J = np.eye(W.shape[0])
-        for a_t in a:
-            J = np.diag((a_t >= 0).astype(float)) @ W.T @ J
-        return J
+    def relu_at_zero(x, U, W, gain, lengths):
+        norms = []
+        for phi, phi_prime, W_rec in [(np.tanh, lambda a: 1 - np.tanh(a) ** 2, W),
+                                      (lambda a: np.maximum(a, 0), lambda a: (a >= 0) * 1.0,
+                                       gain * np.eye(len(W)))]:
+            row = []
+            for T in lengths:
+                s, J = np.zeros(len(W)), np.eye(len(W))
+                for x_t in x[:T]:
+                    a = x_t @ U + s @ W_rec
+                    s, J = phi(a), np.diag(phi_prime(a)) @ W_rec.T @ J
+                row.append(np.linalg.norm(J))
+            norms.append(np.array(row))
+        return tuple(norms)
 
     def at_most(val_losses, baseline, fraction):
         return (val_losses[:, -1] <= fraction * baseline).astype(int)
@@ -309,7 +318,7 @@ def test_the_rules_the_text_states_are_tested(chapter_name, fn, message):
     functions = dict(regime_sign=regime_sign, float64_adding=float64_adding,
                      relu_at_zero=relu_at_zero, at_most=at_most)
     name = {"regime_sign": "regime", "float64_adding": "adding_data",
-            "relu_at_zero": "jacobian", "at_most": "has_learned"}[fn]
+            "relu_at_zero": "tanh_vs_irnn", "at_most": "has_learned"}[fn]
     with pytest.raises(AssertionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         checks.check(chapter_name, name, functions[fn])
 

@@ -9,11 +9,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def _layer(units, scale, input_std, **changes):
+def _layer(units, gain, sigma, **changes):
     options = dict(
         activation="relu",
-        recurrent_initializer=keras.initializers.Identity(gain=scale),
-        kernel_initializer=keras.initializers.RandomNormal(stddev=input_std),
+        recurrent_initializer=keras.initializers.Identity(gain=gain),
+        kernel_initializer=keras.initializers.RandomNormal(stddev=sigma),
         return_sequences=True,
     )
     options.update(changes)
@@ -41,13 +41,43 @@ def _verdict(val_losses, baseline, fraction, pick=lambda c: c[:, -1], threshold=
     return (pick(val_losses) < limit).astype("int64")
 
 
-def _jacobian(a, W, transpose=True, reverse=False, derivative=lambda a: (a > 0) * 1.0):
-    J = np.eye(W.shape[0])
-    Wt = W.T if transpose else W
-    steps = range(a.shape[0] - 1, -1, -1) if reverse else range(a.shape[0])
-    for t in steps:
-        J = np.diag(derivative(a[t])) @ Wt @ J
-    return J
+def _relu(a):
+    return np.maximum(a, 0.0)
+
+
+def _tanh_prime(a):
+    return 1.0 - np.tanh(a) ** 2
+
+
+def _relu_prime(a):
+    return (a > 0) * 1.0
+
+
+def _norms(x, U, W, lengths, phi, phi_prime, transpose=True, reverse=False, reset=True,
+           short=0):
+    """||d s_T / d s_0|| for each T, with s_0 = 0 and J_t = diag(phi'(a_t)) W^T."""
+    n = W.shape[0]
+    W_back = W.T if transpose else W
+    norms = []
+    s, J = np.zeros(n), np.eye(n)
+    for T in lengths:
+        if reset:
+            s, J = np.zeros(n), np.eye(n)
+        for x_t in x[:max(int(T) - short, 0)]:
+            a = x_t @ U + s @ W
+            s = phi(a)
+            J_t = np.diag(phi_prime(a)) @ W_back
+            J = J @ J_t if reverse else J_t @ J
+        norms.append(np.linalg.norm(J))
+    return np.array(norms)
+
+
+def _both(x, U, W, gain, lengths, relu_prime=_relu_prime, tanh_prime=_tanh_prime,
+          irnn_phi=_relu, **options):
+    """(tanh_norms, irnn_norms), each as _norms computes it with the options."""
+    identity = gain * np.eye(W.shape[0])
+    return (_norms(x, U, W, lengths, np.tanh, tanh_prime, **options),
+            _norms(x, U, identity, lengths, irnn_phi, relu_prime, **options))
 
 
 MISTAKES = {
@@ -59,6 +89,8 @@ MISTAKES = {
         "glorot_input": lambda u, s, d: _layer(u, s, d, kernel_initializer="glorot_uniform"),
         "uniform_input": lambda u, s, d: _layer(
             u, s, d, kernel_initializer=keras.initializers.RandomUniform(-d, d)),
+        "truncated_input": lambda u, s, d: _layer(
+            u, s, d, kernel_initializer=keras.initializers.TruncatedNormal(stddev=d)),
         "last_only": lambda u, s, d: _layer(u, s, d, return_sequences=False),
     },
     "adding_data": {
@@ -81,11 +113,34 @@ MISTAKES = {
         "any_drop": lambda c, b, f: (c[:, -1] < c[:, 0]).astype("int64"),
         "at_most": lambda c, b, f: (c[:, -1] <= f * b).astype("int64"),
     },
-    "jacobian": {
-        "no_transpose": lambda a, W: _jacobian(a, W, transpose=False),
-        "reversed_order": lambda a, W: _jacobian(a, W, reverse=True),
-        "no_relu_derivative": lambda a, W: _jacobian(a, W, derivative=np.ones_like),
-        "relu_of_a": lambda a, W: _jacobian(a, W, derivative=lambda a: np.maximum(a, 0)),
-        "derivative_at_zero": lambda a, W: _jacobian(a, W, derivative=lambda a: (a >= 0) * 1.0),
+    "tanh_vs_irnn": {
+        "derivative_at_zero": lambda *a: _both(*a, relu_prime=lambda a: (a >= 0) * 1.0),
+        "no_derivative": lambda *a: _both(*a, relu_prime=np.ones_like,
+                                          tanh_prime=np.ones_like),
+        "reversed_order": lambda *a: _both(*a, reverse=True),
+        "no_transpose": lambda *a: _both(*a, transpose=False),
+        "no_reset": lambda *a: _both(*a, reset=False),
+        "tanh_for_both": lambda *a: _both(*a, relu_prime=_tanh_prime, irnn_phi=np.tanh),
+        "one_step_short": lambda *a: _both(*a, short=1),
     },
+}
+
+
+# ---- solve_adding: predictions for x_new (training exercise; cheap NumPy stand-ins) ----------
+
+def _marked_sum(x):
+    """The sum of the two marked values: right on the adding problem itself, but written by hand
+    (used, flattened, for the shape mistake)."""
+    return (x[:, :, 0] * x[:, :, 1]).sum(axis=1)
+
+
+MISTAKES["solve_adding"] = {
+    # a model that learned nothing predicts the mean target, 1: the baseline itself
+    "constant": lambda x, y, x_new: np.ones((len(x_new), 1), "float32"),
+    # trained on (or computing) the sum of every value of the sequence
+    "sum_of_all": lambda x, y, x_new: x_new[:, :, 0].sum(axis=1, keepdims=True),
+    # the values channel only: twice the mean value is the best a marker-blind model can do
+    "markers_ignored": lambda x, y, x_new: 2 * x_new[:, :, 0].mean(axis=1, keepdims=True),
+    # predictions flattened to (n,), e.g. model.predict(x_new)[:, 0] or .ravel()
+    "flat_shape": lambda x, y, x_new: _marked_sum(x_new),
 }
