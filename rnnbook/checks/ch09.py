@@ -240,13 +240,16 @@ def _adding_train_cases(rng):
 
 
 def _adding_train_hidden_cases(rng):
-    """Fresh sequences; the second case is a signed variant, ``a * first - b * second``, so that
-    only a rule learned from ``y_train`` passes there: the sum of the marked values written by
-    hand has an MSE of several times the baseline's on it (reweighting the sum alone would not
-    do: a hand-written sum stays well below half the baseline for any weights near 1)."""
-    weights = (round(float(rng.uniform(0.6, 1.4)), 2), -round(float(rng.uniform(0.6, 1.4)), 2))
-    return {"fresh_adding_T100": adding_case(rng),
-            "fresh_signed_adding_T100": adding_case(rng, weights)}
+    """Fresh sequences of two signed variants, ``a * first - b * second`` and
+    ``-a * first + b * second``, so that only a rule learned from ``y_train`` passes: the sum of
+    the marked values written by hand has an MSE of several times the baseline's on each
+    (reweighting the sum alone would not do: a hand-written sum stays well below half the
+    baseline for any weights near 1), and so earns nothing."""
+    def weight():
+        return round(float(rng.uniform(0.6, 1.4)), 2)
+
+    return {"fresh_signed_adding_T100": adding_case(rng, (weight(), -weight())),
+            "fresh_signed_adding_T100_b": adding_case(rng, (-weight(), weight()))}
 
 
 def mse_vs_baseline(args, predictions, targets) -> float:
