@@ -39,8 +39,9 @@ from rnnbook.grade.grading import (
     whole_submission,
 )
 from rnnbook.grade.results import ResultError, load_result, meta_list, short
-from rnnbook.grade.sandbox import Limits, Sandbox, SandboxUnavailable, remove_tree
+from rnnbook.grade.sandbox import SANDBOXES, Limits, SandboxUnavailable, make_sandbox, remove_tree
 from rnnbook.grade.submissions import Submission, display_names, find_notebooks, prepare
+from rnnbook.grade.warm import WarmPool
 from rnnbook.runner import write_cases
 
 SIGNALS = {6: "SIGABRT (abort)", 9: "SIGKILL (killed -- out of memory?)", 11: "SIGSEGV (a crash)",
@@ -98,10 +99,31 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--key-dir", type=Path, default=None,
                    help="folder holding the answer keys <chapter>.npz (default: solutions/keys "
                         "of the checkout)")
+    p.add_argument("--sandbox", choices=list(SANDBOXES), default="bubblewrap",
+                   help="how students' code is isolated: bubblewrap (default; namespaces), user "
+                        "(the grader runs as root and the code as an unprivileged user id that "
+                        "cannot read the keys), none (UNSAFE, no isolation)")
     p.add_argument("--no-sandbox", action="store_true",
-                   help="UNSAFE: run students' code without bubblewrap (no isolation at all; "
-                        "only for code you trust, or where namespaces are unavailable)")
+                   help="UNSAFE, the same as --sandbox none: run students' code without any "
+                        "isolation (only for code you trust)")
+    p.add_argument("--cold", action="store_true",
+                   help="one fresh sandbox per submission (slower) instead of warm workers that "
+                        "import TensorFlow once and fork a child per submission (bubblewrap only)")
+    p.add_argument("--shard", type=shard_spec, default=None, metavar="K/N",
+                   help="grade only the K-th of N deterministic slices of the submissions "
+                        "(K from 0 to N-1; merge the shards' CSVs with `rnnbook grade merge`)")
     return p
+
+
+def shard_spec(text: str) -> tuple[int, int]:
+    """``"2/8"`` -> ``(2, 8)``: the shard K (0 <= K < N) of N."""
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N (e.g. 0/4)") from None
+    if n < 1 or not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 <= K < N")
+    return k, n
 
 
 def option_files(argv: list[str]) -> list[str]:
@@ -142,6 +164,10 @@ def parse_args(argv=None) -> argparse.Namespace:
             exercises(args.chapter)
         except KeyError as err:
             p.error(str(err).strip("'\""))
+    if args.no_sandbox:
+        if args.sandbox not in ("bubblewrap", "none"):
+            p.error("--no-sandbox contradicts --sandbox " + args.sandbox)
+        args.sandbox = "none"
     return args
 
 
@@ -159,7 +185,9 @@ class Grader:
                              call_timeout=args.call_timeout, memory_mb=args.memory_mb,
                              max_procs=args.max_procs, disk_mb=args.disk_mb)
         secret = [self.key_dir, self.key_dir.parent]
-        self.sandbox = Sandbox(self.limits, secret, sandboxed=not args.no_sandbox)
+        self.sandbox = make_sandbox(args.sandbox, self.limits, secret)
+        self.warm = not args.cold and self.sandbox.kind == "bubblewrap"
+        self.pool: WarmPool | None = None
         self.keys: dict[str, ChapterKey] = {}
         self.cases_files: dict[str, Path] = {}
         self.unknown_chapters: dict[str, str] = {}
@@ -230,9 +258,12 @@ class Grader:
             os.chmod(inputs, 0o755)
             (inputs / "cells.json").write_text(json.dumps(sub.sources), encoding="utf-8")
             shutil.copyfile(self.cases_file(sub.chapter, workdir), inputs / "cases.npz")
-            if not self.sandbox.sandboxed:
-                scratch.mkdir()
-            outcome = self.sandbox.run(inputs, sub.chapter, result, scratch)
+            if self.pool is not None:
+                outcome = self.pool.run(inputs, sub.chapter, result)
+            else:
+                if self.sandbox.kind != "bubblewrap":
+                    scratch.mkdir()
+                outcome = self.sandbox.run(inputs, sub.chapter, result, scratch)
             info["seconds"] = outcome.seconds
             where = _where(outcome.progress)
             if outcome.timed_out:
@@ -295,10 +326,16 @@ class Grader:
             os.chmod(workdir, 0o755)
             for chapter in self.keys:  # before the worker threads start
                 self.cases_file(chapter, workdir)
-            if any(not s.status and s.chapter in self.keys for s in subs):
+            runnable = sum(1 for s in subs if not s.status and s.chapter in self.keys)
+            if runnable:
                 self.sandbox.probe(workdir)
+            if self.warm and runnable:
+                self.pool = WarmPool(self.sandbox, workdir, self.cases_files,
+                                     min(self.args.jobs, runnable))
             return self._run_batch(subs, existing, workdir)
         finally:
+            if self.pool is not None:
+                self.pool.close()
             remove_tree(workdir)
 
     def _run_batch(self, subs, existing, workdir) -> int:
@@ -306,7 +343,9 @@ class Grader:
         rows = OrderedDict((k, v) for k, v in existing.items() if k not in names_now)
         this_run: OrderedDict[str, list[dict] | None] = OrderedDict((s.name, None) for s in subs)
         bar = report.ProgressBar(len(subs), self.err)
-        mode = "sandboxed (bubblewrap)" if self.sandbox.sandboxed else "UNSANDBOXED (--no-sandbox)"
+        mode = self.sandbox.description
+        if self.sandbox.kind == "bubblewrap":
+            mode += ", warm workers" if self.warm else ", one sandbox each (cold)"
         print(f"Grading {len(subs)} submission(s), {self.args.jobs} at once, {mode}; "
               f"{self.limits.timeout:g} s, {self.limits.memory_mb} MB, {self.limits.max_procs} "
               f"tasks and {self.limits.disk_mb} MB of disk each.", file=self.err)
