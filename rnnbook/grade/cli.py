@@ -2,6 +2,11 @@
 
     rnnbook grade [options] [--] SUBMISSION.ipynb|FOLDER ...
         --out grades.csv [--jobs N] [--timeout SECONDS] [--chapter STEM] [--feedback-dir DIR]
+        [--cold] [--sandbox bubblewrap|user|none] [--shard K/N]
+    rnnbook grade merge SHARD.csv ... --out grades.csv
+
+(``merge`` as the first argument is the merge verb: a folder of submissions called ``merge`` is
+written ``./merge``.)
 
 (``python -m rnnbook.grade`` is an alias.) Exit status: 0 when grading ran (whatever the students
 scored); 2 when the grader itself cannot run (bad arguments, no submissions, a missing or stale
@@ -171,6 +176,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def shard(items: list[tuple], k: int, n: int) -> list[tuple]:
+    """The K-th of N deterministic slices of ``(path, name, ...)`` items: sorted by name, every
+    N-th from the K-th. The same submissions give the same slices on every machine, whatever the
+    order of the arguments; the N slices together hold every submission exactly once."""
+    ordered = sorted(items, key=lambda item: item[1].encode("utf-8", "surrogateescape"))
+    return ordered[k::n]
+
+
 class Grader:
     """Grades a batch: prepares submissions, runs them N at once, writes as each finishes."""
 
@@ -207,12 +220,18 @@ class Grader:
             raise GraderError("no notebooks (.ipynb) found in "
                               + ", ".join(map(repr, self.args.submissions)))
         known = self.known_chapters()
-        subs = [prepare(p, n, known, self.args.chapter)
-                for p, n in zip(paths, display_names(paths))]
-        for raw, name in zip(refused, display_names(refused)):
-            subs.append(Submission(path=raw, name=name, status="error", problem=(
-                "refused: the path starts with '-', like an option. Rename the file, or pass "
-                "it as ./NAME (after `--`).")))
+        found = list(zip(paths, display_names(paths), [False] * len(paths)))
+        found += zip(refused, display_names(refused), [True] * len(refused))
+        if self.args.shard:
+            found = shard(found, *self.args.shard)
+        subs = []
+        for path, name, is_refused in found:
+            if is_refused:
+                subs.append(Submission(path=path, name=name, status="error", problem=(
+                    "refused: the path starts with '-', like an option. Rename the file, or "
+                    "pass it as ./NAME (after `--`).")))
+            else:
+                subs.append(prepare(path, name, known, self.args.chapter))
         needed = sorted({s.chapter for s in subs if s.chapter and not s.status})
         for chapter in needed:
             try:
@@ -397,6 +416,7 @@ class Grader:
     def _write_csv(self, rows, this_run) -> None:
         merged = OrderedDict(rows)
         merged.update((k, v) for k, v in this_run.items() if v)
+        merged = report.sort_rows(merged)
         try:
             report.write_atomic(self.out, report.grades_csv(merged))
             self.csv_failed = self.report_failed = False
@@ -416,7 +436,37 @@ class Grader:
             self.report_failed = True
 
 
+def merge_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rnnbook grade merge", allow_abbrev=False,
+        description="Merge the grades CSVs of shards (rnnbook grade --shard K/N) into one. "
+                    "Refuses a submission found in two files (a duplicate, or a conflict when "
+                    "the rows differ) and an exercise found twice for one submission.")
+    p.add_argument("inputs", nargs="+", metavar="GRADES.csv")
+    p.add_argument("--out", required=True, help="the merged grades CSV (sorted by submission)")
+    return p
+
+
+def merge_main(argv) -> int:
+    args = merge_parser().parse_args(argv)
+    try:
+        merged = report.merge_grades([Path(p) for p in args.inputs])
+        out = Path(args.out)
+        report.read_grades(out)  # refuse to overwrite a file that is not a grades file
+        report.write_atomic(out, report.grades_csv(merged))
+    except (report.GradesFileError, OSError) as err:
+        print(f"rnnbook grade merge: error: {err}", file=sys.stderr)
+        return 2
+    rows = sum(len(r) for r in merged.values())
+    print(f"Merged {len(args.inputs)} file(s): {len(merged)} submission(s), {rows} row(s) -> "
+          f"{args.out}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["merge"]:
+        return merge_main(argv[1:])
     args = parse_args(argv)
     try:
         return Grader(args).run()

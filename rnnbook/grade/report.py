@@ -62,6 +62,38 @@ def read_grades(path: Path) -> OrderedDict[str, list[dict]]:
     return rows
 
 
+def sort_rows(rows_by_submission) -> OrderedDict[str, list[dict]]:
+    """The submissions in a fixed order (by name, as bytes), each with its rows in their order:
+    a single run and merged shards write the same file."""
+    return OrderedDict(sorted(rows_by_submission.items(),
+                              key=lambda kv: kv[0].encode("utf-8", "surrogateescape")))
+
+
+def merge_grades(paths: list[Path]) -> OrderedDict[str, list[dict]]:
+    """Merge grades files; raise :class:`GradesFileError` on a submission found in two files
+    (a duplicate, or a conflict when the rows differ) or an exercise found twice for one
+    submission."""
+    merged: OrderedDict[str, list[dict]] = OrderedDict()
+    source: dict[str, Path] = {}
+    for path in paths:
+        if not Path(path).is_file():
+            raise GradesFileError(f"{path}: no such grades file")
+        for submission, rows in read_grades(path).items():
+            exercises = [r["exercise"] for r in rows]
+            if len(set(exercises)) != len(exercises):
+                raise GradesFileError(f"{path}: submission {submission!r} has an exercise "
+                                      "twice: a damaged grades file?")
+            if submission in merged:
+                what = "a duplicate" if merged[submission] == rows else "conflicting rows"
+                raise GradesFileError(
+                    f"submission {submission!r} is in both {source[submission]} and {path} "
+                    f"({what}): did two shards grade it? Merge the shards of one run only "
+                    "(rnnbook grade --shard K/N with the same N and the same submissions).")
+            merged[submission] = rows
+            source[submission] = path
+    return sort_rows(merged)
+
+
 def grades_csv(rows_by_submission: OrderedDict[str, list[dict]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")

@@ -545,19 +545,17 @@ class UserSandbox(Sandbox):
         if os.geteuid() != 0:
             raise SandboxUnavailable("--sandbox user needs the grader to run as root (it runs "
                                      "the students' code as another user id).")
+        # the answer keys and solution notebooks in the secret folders (listed here, as root)
+        files = [str(f) for d in self.secret if Path(d).is_dir()
+                 for f in sorted(Path(d).glob("*.npz")) + sorted(Path(d).glob("*.ipynb"))]
         code = ("import json, os, rnnbook.runner\n"
-                f"secret = {[str(s) for s in self.secret]!r}\n"
+                f"files = {files!r}\n"
                 "def readable(p):\n"
                 "    try:\n"
-                "        if os.path.isdir(p):\n            os.listdir(p)\n"
-                "        else:\n            open(p, 'rb').close()\n"
+                "        open(p, 'rb').close()\n"
                 "        return True\n"
                 "    except OSError:\n        return False\n"
-                "found = [s for s in secret if os.path.exists(s) and readable(s)]\n"
-                "for s in secret:\n"
-                "    if os.path.isdir(s) and readable(s):\n"
-                "        found += [os.path.join(s, n) for n in os.listdir(s)\n"
-                "                  if readable(os.path.join(s, n))]\n"
+                "found = [f for f in files if readable(f)]\n"
                 "print(json.dumps({'uid': os.getuid(), 'visible': found}))\n")
         mount = str(package_dir().parent)
         cmd = [sys.executable, "-I", "-B", "-c",
@@ -578,8 +576,9 @@ class UserSandbox(Sandbox):
         seen = json.loads(proc.stdout.strip().splitlines()[-1])
         if seen["visible"]:
             raise SandboxUnavailable(
-                f"user id {self.uid} can read {seen['visible'][:3]}: make the answer keys "
-                "readable by root only (chmod 700 on their folder, 600 on the files).")
+                f"user id {self.uid} can read {seen['visible'][:3]}: make the answer keys (and "
+                "any solutions beside them) readable by root only (chmod 700 on their folder, "
+                "600 on the files).")
         seen["sandboxed"] = True
         return seen
 
