@@ -292,6 +292,45 @@ def test_rerun_replaces_only_its_own_rows_and_keeps_report_names(batch, tmp_path
     assert again["corpus/solved.ipynb"] == before["corpus/solved.ipynb"]
 
 
+def test_warm_children_leave_nothing_for_the_next_one(tmp_path):
+    """One warm worker (--jobs 1) grades, in order: a child that leaves files, IPC objects, a
+    key, a background process and changed modules; a child that looks for them (and would
+    define the right answers if it found any); a child that kills its worker; and a child that
+    looks again."""
+    token = f"rnnbook-warm-{uuid.uuid4().hex}"
+    cases = corpus.build_warm(tmp_path / "warm", token)
+    out = tmp_path / "grades.csv"
+    proc = grade(["--out", out, "--jobs", "1", *LIMITS, "--", tmp_path / "warm"], cwd=tmp_path)
+    time.sleep(1)
+    assert proc.returncode == 0, proc.stderr
+    assert "warm workers" in proc.stderr
+    assert "1 submission(s) stopped their warm worker and were graded again" in proc.stderr
+    assert [line.split("] ", 1)[1].split(":")[0] for line in proc.stderr.splitlines()
+            if line.startswith("[")] == [f"warm/{n}" for n in sorted(cases)]  # in this order
+    rows = read_rows(out)
+    for name, case in cases.items():
+        got = rows[f"warm/{name}"]
+        for exercise, want in case.points.items():
+            assert float(got[exercise]["points"]) == want, (name, got[exercise])
+            assert got[exercise]["status"] == case.status[exercise], (name, got[exercise])
+    assert processes_with(token) == [], "a child's background process outlived the batch"
+
+
+def test_cold_mode_grades_as_warm_mode(batch, tmp_path):
+    """The same submissions, one sandbox each (--cold): the same rows as the warm batch."""
+    names = ["solved.ipynb", "fork_bomb.ipynb", "background_writer.ipynb", "os_exit.ipynb",
+             "network.ipynb"]
+    out = tmp_path / "cold.csv"
+    proc = grade(["--out", out, "--jobs", "2", "--cold", *LIMITS, "--",
+                  *(Path("corpus") / n for n in names)], cwd=batch["tmp"])
+    assert proc.returncode == 0, proc.stderr
+    assert "one sandbox each (cold)" in proc.stderr
+    cold = read_rows(out)
+    for name in names:
+        assert cold[f"corpus/{name}"] == batch["rows"][f"corpus/{name}"], name
+    assert "HACKED" not in batch["out"].read_text()
+
+
 def test_forced_chapter_other_chapter_memory_and_unstoppable_loop(tmp_path):
     cases = corpus.build_forced(tmp_path / "forced")
     out = tmp_path / "grades.csv"

@@ -201,6 +201,7 @@ class Grader:
         self.sandbox = make_sandbox(args.sandbox, self.limits, secret)
         self.warm = not args.cold and self.sandbox.kind == "bubblewrap"
         self.pool: WarmPool | None = None
+        self.probed = False  # True when the caller has probed the sandbox already
         self.keys: dict[str, ChapterKey] = {}
         self.cases_files: dict[str, Path] = {}
         self.unknown_chapters: dict[str, str] = {}
@@ -346,7 +347,7 @@ class Grader:
             for chapter in self.keys:  # before the worker threads start
                 self.cases_file(chapter, workdir)
             runnable = sum(1 for s in subs if not s.status and s.chapter in self.keys)
-            if runnable:
+            if runnable and not self.probed:
                 self.sandbox.probe(workdir)
             if self.warm and runnable:
                 self.pool = WarmPool(self.sandbox, workdir, self.cases_files,
@@ -396,6 +397,9 @@ class Grader:
         finally:
             pool.shutdown(wait=not interrupted, cancel_futures=True)
             bar.close()
+        if self.pool is not None and self.pool.lost:
+            print(f"{self.pool.lost} submission(s) stopped their warm worker and were graded "
+                  "again, each in a cold sandbox of its own.", file=self.err)
         graded = [r for rs in this_run.values() if rs for r in rs]
         print(report.summary_table(graded, sum(1 for rs in this_run.values() if rs)), file=self.err)
         print(f"Grades: {self.out}   Feedback: {self.feedback_dir}/", file=self.err)

@@ -229,6 +229,7 @@ def run(root: Path) -> int:
                 "--memory-mb", str(limits.memory_mb), "--max-procs", str(limits.max_procs),
                 "--disk-mb", str(limits.disk_mb), "--", str(notebook)])
             grader = Grader(args)
+            grader.probed = kind == "bubblewrap" and os.environ.get(SANDBOX_ENV, "auto") == "auto"
             code = grader.run()
             rows_by_sub = report.read_grades(out)
             name = next(iter(rows_by_sub), None)

@@ -96,8 +96,19 @@ def _other_pids() -> list[int]:
     return pids
 
 
+def in_sandbox() -> bool:
+    """True inside a bubblewrap sandbox's own PID namespace (its init, pid 1, is bwrap)."""
+    try:
+        with open("/proc/1/cmdline", "rb") as f:
+            return os.path.basename(f.read().split(b"\0", 1)[0]) == b"bwrap"
+    except OSError:
+        return False
+
+
 def kill_others(seconds: float = 10.0) -> None:
     """SIGKILL every process of the namespace but init and this one, until none is left."""
+    if not in_sandbox():  # kill(-1) outside a sandbox would kill every process of the user
+        raise RuntimeError("kill_others() runs only inside a warm worker's sandbox")
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -223,6 +234,8 @@ def worker_main(argv=None) -> int:
     """The worker: ``--control-fd N``; see the module's docstring."""
     args = list(sys.argv[1:] if argv is None else argv)
     control = int(args[args.index("--control-fd") + 1])
+    if not in_sandbox():
+        raise SystemExit("rnnbook.grade.warm: a worker runs only inside its bubblewrap sandbox")
     environ = dict(os.environ)
     import importlib
 
