@@ -110,7 +110,8 @@ def batch(tmp_path_factory):
     try:
         cases = corpus.build(tmp / "corpus", grades_path=str(out), token=token, port=listener.port)
         (tmp / REFUSED).write_text("{}")
-        chapter_files = [ROOT / d / f"{c}.ipynb" for c in CHAPTERS for d in ("solutions", "exercises")]
+        chapter_files = [ROOT / d / f"{c}.ipynb" for c in CHAPTERS
+                         for d in ("solutions", "exercises")]
         proc = grade(["--out", out, "--jobs", "2", *LIMITS, "--", tmp / "corpus", *chapter_files,
                       REFUSED], cwd=tmp, env={"TMPDIR": str(scratch)})
         time.sleep(2)  # give a leftover process, were there one, time to strike
@@ -258,7 +259,8 @@ def test_the_sandbox_has_no_network(batch):
 def test_progress_and_summary_on_stderr(batch):
     err = batch["proc"].stderr
     assert "sandboxed (bubblewrap)" in err
-    assert f"[{len(batch['rows'])}/{len(batch['rows'])} " in err  # progress, one line each (no tty)
+    # progress, one line each (no tty)
+    assert f"[{len(batch['rows'])}/{len(batch['rows'])} " in err
     summary = err[err.index("Summary:"):]
     for exercise in corpus.POINTS:
         assert exercise in summary

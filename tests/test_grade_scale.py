@@ -108,7 +108,7 @@ def test_shards_are_a_partition_whatever_the_order():
     assert max(map(len, slices)) - min(map(len, slices)) <= 1
 
 
-# ---- Gradescope ----------------------------------------------------------------------------------
+# ---- Gradescope -------------------------------------------------------------------------------
 
 #: Gradescope's results.json, as its autograder specification documents it (the fields we use,
 #: and the types and values it allows for them)

@@ -25,8 +25,8 @@ from rnnbook.grade.results import ResultError, load_result
 from rnnbook.grade.sandbox import (
     INPUT_MOUNT,
     PACKAGE_MOUNT,
-    Limits,
     BubblewrapSandbox,
+    Limits,
     NoSandbox,
     Sandbox,
     SandboxUnavailable,
@@ -77,7 +77,8 @@ def test_prepare_reads_metadata_and_flags_problems(tmp_path):
     sub = prepare(str(empty), "02_rnn.ipynb", CHAPTERS)
     assert sub.status == "unreadable" and sub.chapter == "02_rnn" and "empty" in sub.problem
     (tmp_path / "not_nb.ipynb").write_text('{"a": 1}')
-    assert "not a Jupyter notebook" in prepare(str(tmp_path / "not_nb.ipynb"), "x", CHAPTERS).problem
+    not_nb = prepare(str(tmp_path / "not_nb.ipynb"), "x", CHAPTERS)
+    assert "not a Jupyter notebook" in not_nb.problem
     (tmp_path / "bin.ipynb").write_bytes(b"\xff\xfe\x00PK")
     assert prepare(str(tmp_path / "bin.ipynb"), "x", CHAPTERS).status == "unreadable"
 
@@ -225,7 +226,7 @@ def test_the_key_is_all_the_grader_reads(tmp_path):
     assert "subprocess" not in source
 
 
-# ---- the sandbox ---------------------------------------------------------------------------------
+# ---- the sandbox ------------------------------------------------------------------------------
 
 def test_sandbox_binds_nothing_of_the_repository_but_the_package():
     binds = read_only_binds()
@@ -233,8 +234,8 @@ def test_sandbox_binds_nothing_of_the_repository_but_the_package():
     for b in binds:
         assert not KEYS.resolve().is_relative_to(b), b
     cmd = bwrap_prefix(Path("/tmp/inputs"), Limits(), [KEYS])
-    for flag in ("--unshare-all", "--unshare-user", "--die-with-parent", "--cap-drop", "--clearenv",
-                 "--disable-userns", "--new-session"):
+    for flag in ("--unshare-all", "--unshare-user", "--die-with-parent", "--cap-drop",
+                 "--clearenv", "--disable-userns", "--new-session"):
         assert flag in cmd
     assert "--share-net" not in cmd and "--bind" not in cmd  # nothing of the host is writable
     ro = [(cmd[i + 1], cmd[i + 2]) for i, a in enumerate(cmd) if a == "--ro-bind"]
@@ -354,7 +355,7 @@ def test_remove_tree_deletes_deep_locked_trees_without_following_links(tmp_path)
     assert Path("/etc/passwd").exists()
 
 
-# ---- output files ----------------------------------------------------------------------------------
+# ---- output files -----------------------------------------------------------------------------
 
 def test_write_atomic_leaves_no_partial_file(tmp_path):
     out = tmp_path / "g.csv"
@@ -402,7 +403,7 @@ def test_markdown_escapes_file_names():
     assert "\\|" in text and "\\`" in text
 
 
-# ---- the command line ------------------------------------------------------------------------------
+# ---- the command line -------------------------------------------------------------------------
 
 def run_cli(*args, env=None, cwd=None, module="rnnbook.grade"):
     return subprocess.run([sys.executable, "-m", module, *map(str, args)],

@@ -287,8 +287,9 @@ class Grader:
             info["seconds"] = outcome.seconds
             where = _where(outcome.progress)
             if outcome.timed_out:
-                msg = (f"the notebook ran longer than the {self.limits.timeout:g} s allowed and was "
-                       f"stopped{where}. Is there an endless loop, or a cell that waits for input? "
+                msg = (f"the notebook ran longer than the {self.limits.timeout:g} s allowed and "
+                       f"was stopped{where}. Is there an endless loop, or a cell that waits for "
+                       "input? "
                        "Run it with Restart & Run All and make sure it finishes.")
                 return whole_submission(key.exercises, key.points, "timeout", msg), info
             if outcome.killed_for:
@@ -306,7 +307,8 @@ class Grader:
             except ResultError as err:
                 msg = self._death_message(outcome, where, str(err))
                 return whole_submission(key.exercises, key.points, "error", msg), info
-            info["cell_errors"] = [e for e in meta_list(meta, "cell_errors") if isinstance(e, dict)]
+            info["cell_errors"] = [e for e in meta_list(meta, "cell_errors")
+                                   if isinstance(e, dict)]
             return grade_result(key, results, meta), info
         finally:
             for path in (inputs, scratch, result, result.with_name(result.name + ".progress")):
@@ -327,8 +329,8 @@ class Grader:
             how = f"exited (code {rc})"
         mem = self.limits.memory_mb
         tail = outcome.log_tail.lower()
-        hint = ("Did a cell call os._exit() or exit the interpreter, crash it, or run out of memory "
-                f"(the limit is {mem} MB)? Run the notebook with Restart & Run All.")
+        hint = ("Did a cell call os._exit() or exit the interpreter, crash it, or run out of "
+                f"memory (the limit is {mem} MB)? Run the notebook with Restart & Run All.")
         if "memoryerror" in tail or "bad_alloc" in tail or "resource exhausted" in tail:
             hint = f"It ran out of memory (the limit is {mem} MB): are you building a huge array?"
         elif "no space left" in tail:
@@ -380,16 +382,18 @@ class Grader:
                     sub = pending.pop(fut)
                     try:
                         grades, info = fut.result()
-                    except Exception as err:  # noqa: BLE001 -- a grader bug must not stop the batch
+                    except Exception as err:  # noqa: BLE001 -- a grader bug must not stop it
                         msg = f"the grader failed on this submission ({type(err).__name__}: {err})"
-                        grades, info = [ExerciseGrade("", 0.0, 0.0, "error", short(msg), [msg])], {}
+                        grades = [ExerciseGrade("", 0.0, 0.0, "error", short(msg), [msg])]
+                        info = {}
                     this_run[sub.name] = self._rows(sub, grades)
                     self._write_report(sub, grades, info)
                     self._write_csv(rows, this_run)
                     total = sum(g.points for g in grades)
                     max_total = sum(g.max_points for g in grades)
                     bar.advance(min(len(pending), self.args.jobs),
-                                f"{sub.name}: {report.fmt_points(total)}/{report.fmt_points(max_total)}")
+                                f"{sub.name}: {report.fmt_points(total)}/"
+                                f"{report.fmt_points(max_total)}")
         except KeyboardInterrupt:
             interrupted = True
             self.sandbox.kill_all()
@@ -401,10 +405,12 @@ class Grader:
             print(f"{self.pool.lost} submission(s) stopped their warm worker and were graded "
                   "again, each in a cold sandbox of its own.", file=self.err)
         graded = [r for rs in this_run.values() if rs for r in rs]
-        print(report.summary_table(graded, sum(1 for rs in this_run.values() if rs)), file=self.err)
+        print(report.summary_table(graded, sum(1 for rs in this_run.values() if rs)),
+              file=self.err)
         print(f"Grades: {self.out}   Feedback: {self.feedback_dir}/", file=self.err)
         if interrupted:
-            print("Interrupted: the submissions finished so far are in the grades file.", file=self.err)
+            print("Interrupted: the submissions finished so far are in the grades file.",
+                  file=self.err)
             return 130
         if self.csv_failed or self.report_failed:
             print("rnnbook grade: error: the grades file or a report could not be written (see "
@@ -414,7 +420,8 @@ class Grader:
 
     def _rows(self, sub: Submission, grades: list[ExerciseGrade]) -> list[dict]:
         return [{"submission": sub.name, "chapter": sub.chapter or "", "exercise": g.exercise,
-                 "points": report.fmt_points(g.points), "max_points": report.fmt_points(g.max_points),
+                 "points": report.fmt_points(g.points),
+                 "max_points": report.fmt_points(g.max_points),
                  "status": g.status, "feedback": g.feedback} for g in grades]
 
     def _write_csv(self, rows, this_run) -> None:

@@ -58,7 +58,8 @@ def read_grades(path: Path) -> OrderedDict[str, list[dict]]:
                 row = {k: _from_cell(v or "") for k, v in row.items() if k in COLUMNS}
                 rows.setdefault(row["submission"], []).append(row)
     except (UnicodeDecodeError, csv.Error) as err:
-        raise GradesFileError(f"{path} exists and cannot be read as a grades file ({err}).") from None
+        raise GradesFileError(
+            f"{path} exists and cannot be read as a grades file ({err}).") from None
     return rows
 
 
@@ -160,7 +161,8 @@ def markdown_report(submission: str, chapter: str | None, grades: list, notes: l
         if g.status == "passed":
             continue
         title = g.exercise or "the notebook"
-        lines += [f"## {title} ({g.status}, {fmt_points(g.points)} / {fmt_points(g.max_points)})", ""]
+        lines += [f"## {title} ({g.status}, {fmt_points(g.points)} / "
+                  f"{fmt_points(g.max_points)})", ""]
         if g.total:
             lines += [f"{g.passed} of {g.total} hidden cases pass.", ""]
         for msg in g.details[:5]:
@@ -215,10 +217,12 @@ class ProgressBar:
         if self.tty:
             filled = int(self.width * self.done / max(self.total, 1))
             bar = "#" * filled + "-" * (self.width - filled)
-            line = f"\r[{bar}] {self.done:>{len(str(self.total))}}/{self.total}  {running} running  {self._elapsed()}"
+            done = f"{self.done:>{len(str(self.total))}}/{self.total}"
+            line = f"\r[{bar}] {done}  {running} running  {self._elapsed()}"
             self.stream.write(line + " " * 4)
         elif last:
-            self.stream.write(f"[{self.done:>{len(str(self.total))}}/{self.total} {self._elapsed()}] {last}\n")
+            done = f"{self.done:>{len(str(self.total))}}/{self.total}"
+            self.stream.write(f"[{done} {self._elapsed()}] {last}\n")
         self.stream.flush()
 
     def advance(self, running: int, last: str) -> None:
@@ -235,7 +239,8 @@ def summary_table(rows: list[dict], submissions: int) -> str:
     """Per chapter and exercise: how many submissions passed, the mean score, and the statuses."""
     by_ex: OrderedDict[tuple, list[dict]] = OrderedDict()
     for row in rows:
-        by_ex.setdefault((row["chapter"] or "?", row["exercise"] or "(whole notebook)"), []).append(row)
+        key = (row["chapter"] or "?", row["exercise"] or "(whole notebook)")
+        by_ex.setdefault(key, []).append(row)
     header = ("chapter", "exercise", "passed", "mean score", "statuses")
     body = []
     for (chapter, exercise), rs in by_ex.items():

@@ -27,8 +27,9 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISE = ROOT / "exercises" / "02_rnn.ipynb"
 POINTS = {"cell_step": 2, "forward": 2, "param_count": 1, "readout": 2, "keras_forward": 2}
-TARGETS = {"cell_step": "rnn_cell_step", "forward": "rnn_forward", "param_count": "simple_rnn_params",
-           "readout": "rnn_readout", "keras_forward": "keras_rnn_forward"}
+TARGETS = {"cell_step": "rnn_cell_step", "forward": "rnn_forward",
+           "param_count": "simple_rnn_params", "readout": "rnn_readout",
+           "keras_forward": "keras_rnn_forward"}
 
 # ---- function sources ------------------------------------------------------------------------
 
@@ -272,7 +273,8 @@ def build(folder, grades_path: str, token: str, port: int) -> dict[str, Case]:
     cases["partly_right.ipynb"] = (partly, Case(
         "three exercises right, two untouched",
         {**FULL, "readout": 0.0, "keras_forward": 0.0},
-        _status(["cell_step", "forward", "param_count"], readout="missing", keras_forward="missing")))
+        _status(["cell_step", "forward", "param_count"], readout="missing",
+                keras_forward="missing")))
     cases["mistakes_a.ipynb"] = (fill(nb0, MISTAKES_A), Case(
         "a realistic mistake in every exercise (set A)", SCORES_A, {n: "failed" for n in ALL},
         feedback=MESSAGES_A))
@@ -292,7 +294,8 @@ def build(folder, grades_path: str, token: str, port: int) -> dict[str, Case]:
     faked = map_checks(fill(nb0, MISTAKES_A), lambda src: "assert True  # " + src)
     faked = append(faked, 'check = lambda name, fn: print(f"✓ {name}: all cases match")')
     cases["assert_true_checks.ipynb"] = (faked, Case(
-        "mistakes with every check replaced by `assert True`", SCORES_A, {n: "failed" for n in ALL}))
+        "mistakes with every check replaced by `assert True`", SCORES_A,
+        {n: "failed" for n in ALL}))
     monkey = insert_after_imports(fill(nb0, WRONG_ZEROS), '''\
 import numpy, rnnbook.checks, rnnbook.checks.core as core
 numpy.allclose = lambda *a, **k: True
@@ -308,7 +311,8 @@ check = rnnbook.checks.check''')
 
     # exceptions, hangs, crashes
     raises = fill(nb0, {**RIGHT,
-                        "cell_step": 'raise ValueError("I was not sure about this one")\n' + RIGHT["cell_step"],
+                        "cell_step": 'raise ValueError("I was not sure about this one")\n'
+                                     + RIGHT["cell_step"],
                         "readout": '''def rnn_readout(x, s0, U, W, b, V, c):
     states = [x[:, x.shape[1]]]  # off by one: IndexError
     return states, states'''})
@@ -338,7 +342,8 @@ check = rnnbook.checks.check''')
         "everything right, then a segmentation fault", ZERO, {n: "error" for n in ALL},
         feedback={n: "SIGSEGV" for n in ALL}))
     cases["huge_output.ipynb"] = (append(
-        solved, 'print("spam " * 20_000_000)\nimport os, sys\nsys.__stdout__.write("x" * 50_000_000)\n'
+        solved, 'print("spam " * 20_000_000)\nimport os, sys\n'
+                'sys.__stdout__.write("x" * 50_000_000)\n'
                 'for _ in range(200):\n    os.write(1, b"y" * 1_000_000)'), Case(
         "everything right, then 250 MB of output", FULL, _status(ALL)))
     cases["memory_hog.ipynb"] = (append(solved, "big = np.ones((60_000, 60_000))  # 28 GB"), Case(
@@ -354,7 +359,8 @@ for _ in range(100):
     for path in [{grades_path!r}, "grades.csv", "../grades.csv"]:
         try:
             with open(path, "w") as f:
-                f.write("submission,chapter,exercise,points,max_points,status,feedback\\\\nHACKED\\\\n")
+                f.write("submission,chapter,exercise,points,max_points,status,"
+                        "feedback\\\\nHACKED\\\\n")
         except OSError:
             pass
     time.sleep(0.1)
@@ -448,7 +454,7 @@ def build_forced(folder) -> dict[str, Case]:
     }
 
 
-# ---- cases for the findings of the grading reviews -----------------------------------------------
+# ---- cases for the findings of the grading reviews ----------------------------------------
 
 # Looks the visible answers up in the package (they ship with it): passes every in-notebook
 # check, and would have earned the hidden cases too had they repeated the visible inputs.
