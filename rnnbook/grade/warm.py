@@ -274,6 +274,10 @@ class WorkerLost(RuntimeError):
     """The worker died or stopped during a job (its child killed or stopped it)."""
 
 
+class WorkerNotStarted(RuntimeError):
+    """A worker could not start (its imports failed, or it did not answer in time)."""
+
+
 class WarmWorker:
     """One worker sandbox, driven by one grader thread at a time."""
 
@@ -310,9 +314,9 @@ class WarmWorker:
         try:
             ns_pid = json.loads(message)["ready"]
         except (ValueError, KeyError, TypeError):
+            text = self.log.text()[-800:] if self.log else ""
             self.stop()
-            raise WorkerLost("the warm worker did not start: "
-                             + (self.log.text()[-800:] if self.log else "")) from None
+            raise WorkerNotStarted(f"the warm worker did not start: {text}") from None
         self.worker_pid = self._host_pid(ns_pid)
 
     def _host_pid(self, ns_pid: int) -> int | None:
@@ -432,6 +436,8 @@ class WarmPool:
         self.idle: queue.SimpleQueue = queue.SimpleQueue()
         self.made = 0
         self.lost = 0
+        self.start_failures = 0
+        self.broken = False
         self.lock = threading.Lock()
         self.workers: list[WarmWorker] = []
 
@@ -454,10 +460,20 @@ class WarmPool:
 
     def run(self, inputs: Path, chapter: str, result: Path) -> RunOutcome:
         """Like :meth:`Sandbox.run` on a folder holding ``cells.json``."""
+        if self.broken:  # workers cannot start here: every submission goes cold
+            return self.cold.run(inputs, chapter, result)
         cells = (inputs / "cells.json").read_bytes()
         worker = self._worker()
         try:
             return worker.run(cells, chapter, result)
+        except WorkerNotStarted as err:
+            with self.lock:
+                self.start_failures += 1
+                if self.start_failures >= 2 and not self.broken:
+                    self.broken = True
+                    print(f"rnnbook grade: warm workers cannot start here ({err}); grading "
+                          "cold.", file=sys.stderr)
+            return self.cold.run(inputs, chapter, result)
         except WorkerLost:
             with self.lock:
                 self.lost += 1
