@@ -14,7 +14,8 @@ message queues. Inside it, :func:`worker_main`:
    progress and the output pipe come with it, as in cold mode: nothing is written to the host's
    disk) and forks a child, which closes the control socket, puts back the original environment,
    reseeds NumPy's global generator, and runs :func:`rnnbook.runner.main` with the same limits as
-   a cold runner (``RLIMIT_AS``, ``RLIMIT_FSIZE``, ``RLIMIT_NPROC``, cell and call alarms);
+   a cold runner (``RLIMIT_FSIZE``, ``RLIMIT_NPROC``, cell and call alarms; ``RLIMIT_AS`` on top
+   of the address space the imports already map);
 3. after the child has ended, :func:`clean` leaves nothing of it behind: it kills every other
    process of the PID namespace (``kill(-1, SIGKILL)`` until only the sandbox's init and the
    worker are left), empties ``/tmp``, ``/dev/shm`` and the home folder, removes every System V
@@ -194,6 +195,18 @@ def clean() -> None:
         raise RuntimeError(f"the worker could not clean up: {left[:10]}")
 
 
+def _address_space_mb() -> int:
+    """This process's virtual memory size (``VmSize``), in MB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) // 1024 + 1
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _child(job: dict, fds: list[int], sock: socket.socket, environ: dict) -> None:
     """In the forked child: run the submission like a cold runner, then exit (never returns)."""
     code = 1
@@ -212,6 +225,10 @@ def _child(job: dict, fds: list[int], sock: socket.socket, environ: dict) -> Non
         from rnnbook.runner import main
 
         limits = Limits(**job["limits"])
+        # RLIMIT_AS counts the address space the worker's imports already map (TensorFlow maps
+        # gigabytes): the child may add --memory-mb to it, as a cold runner may map --memory-mb
+        # in all. The total of the sandbox's memory is watched by the grader either way.
+        limits.memory_mb += _address_space_mb()
         argv = runner_options(limits, job["chapter"], job["cells"], job["cases"],
                               (result_fd, progress_fd))
         code = main(argv)

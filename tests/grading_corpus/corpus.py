@@ -645,7 +645,7 @@ import numpy, keras, rnnbook, rnnbook.checks
 found = [p for p in ["/tmp/leaked.txt", "/dev/shm/leaked.txt", "leaked.txt",
                      os.path.expanduser("~/leaked.txt"), "/tmp/leaked_marker.py"]
          if os.path.exists(p)]
-own = {"ipython", "matplotlib", "keras", "cache"}  # this child's own caches
+own = {{"ipython", "matplotlib", "keras", "cache"}}  # this child's own caches
 found += [p for p in glob.glob("/tmp/*") + glob.glob("/dev/shm/*")
           + glob.glob(os.path.expanduser("~/*")) if os.path.basename(p) not in own]
 libc = ctypes.CDLL(None, use_errno=True)
