@@ -3,8 +3,8 @@
 Each submission's code runs in its own process, sandboxed (:mod:`rnnbook.grade.sandbox`:
 bubblewrap, or an unprivileged user), through :mod:`rnnbook.runner`, which only returns the
 student's outputs on the chapter's hidden cases as plain arrays. The verdict is computed in the
-grader's process (:mod:`rnnbook.grade.grading`, with :func:`rnnbook.checks.judge.judge`) against the
-chapter's answer key (``solutions/keys/<chapter>.npz``), which the sandbox cannot see.
+grader's process (:mod:`rnnbook.grade.grading`, with :func:`rnnbook.checks.judge.judge`)
+against the chapter's answer key (``solutions/keys/<chapter>.npz``), which the sandbox cannot see.
 :mod:`rnnbook.grade.report` writes the grades CSV (atomically) and one Markdown feedback report
 per submission; :mod:`rnnbook.grade.submissions` finds the notebooks and tells their chapter;
 :mod:`rnnbook.grade.cli` is the command (with ``--shard K/N`` and ``merge``);
