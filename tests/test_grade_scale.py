@@ -96,6 +96,10 @@ def test_merge_refuses_duplicates_and_conflicts(tmp_path):
     assert proc.returncode == 2 and (tmp_path / "notes.csv").read_text() == "name,score\n"
     bad = grade(["--out", "g.csv", "--shard", "3/3", "a.ipynb"], tmp_path)
     assert bad.returncode == 2 and "0 <= K < N" in bad.stderr
+    (tmp_path / "02_rnn_x.ipynb").write_text("{")  # one unreadable file: shard 1 of 2 is empty
+    empty = grade(["--out", "empty.csv", "--shard", "1/2", "02_rnn_x.ipynb"], tmp_path)
+    assert empty.returncode == 0, empty.stderr
+    assert (tmp_path / "empty.csv").read_text() == report.grades_csv({})
 
 
 def test_shards_are_a_partition_whatever_the_order():

@@ -371,6 +371,8 @@ class Grader:
         print(f"Grading {len(subs)} submission(s), {self.args.jobs} at once, {mode}; "
               f"{self.limits.timeout:g} s, {self.limits.memory_mb} MB, {self.limits.max_procs} "
               f"tasks and {self.limits.disk_mb} MB of disk each.", file=self.err)
+        if not subs:  # an empty shard still writes its (empty) grades file, for the merge
+            self._write_csv(rows, this_run)
         interrupted = False
         pool = ThreadPoolExecutor(max_workers=self.args.jobs)
         try:
