@@ -320,7 +320,9 @@ def test_warm_children_leave_nothing_for_the_next_one(tmp_path):
 
 def test_cold_mode_grades_as_warm_mode(batch, tmp_path):
     """The same submissions, one sandbox each (--cold): the same rows as the warm batch."""
-    names = ["solved.ipynb", "fork_bomb.ipynb", "background_writer.ipynb", "network.ipynb"]
+    # what differs between the modes is the sandbox's lifecycle: a normal run, a kill over a
+    # limit, a process left behind (the namespaces are the same: the warm batch covers them)
+    names = ["solved.ipynb", "fork_bomb.ipynb", "background_writer.ipynb"]
     out = tmp_path / "cold.csv"
     proc = grade(["--out", out, "--jobs", "2", "--cold", *LIMITS, "--",
                   *(Path("corpus") / n for n in names)], cwd=batch["tmp"])
