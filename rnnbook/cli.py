@@ -4,11 +4,13 @@
     rnnbook [-v | -q] build-key CHAPTER ... | --all        build answer keys (authors)
     rnnbook [-v | -q] execute NOTEBOOK ...                 execute notebooks, store outputs
     rnnbook [-v | -q] grade [options] [--] SUBMISSION ...  grade a class (see rnnbook grade -h)
+    rnnbook [-v | -q] grade merge SHARD.csv ... --out F    merge the CSVs of sharded runs
+    rnnbook [-v | -q] gradescope STEM --out autograder.zip a Gradescope autograder (one chapter)
     rnnbook [-v | -q] bench [options]                      the course benchmark
 
 ``-v`` shows debugging messages, ``-q`` only warnings and errors (through :mod:`logging`). Each
 verb is also ``python -m rnnbook.<module>`` (``rnnbook.exercises``, ``rnnbook.checks.build``,
-``rnnbook.notebooks``, ``rnnbook.grade``, ``rnnbook.bench``).
+``rnnbook.notebooks``, ``rnnbook.grade``, ``rnnbook.grade.gradescope``, ``rnnbook.bench``).
 
 Installed as a console script (``[project.scripts]`` in ``pyproject.toml``), the command never
 imports a module from the current folder -- a ``csv.py`` beside the submissions stays a file --
@@ -36,6 +38,8 @@ VERBS = {
     "execute": ("rnnbook.notebooks", "execute notebooks top to bottom and store their outputs"),
     "grade": ("rnnbook.grade.cli", "grade students' notebooks in a sandbox: a grades CSV and one "
                                    "feedback report per submission"),
+    "gradescope": ("rnnbook.grade.gradescope", "build a Gradescope autograder zip for one "
+                                                "chapter"),
     "bench": ("rnnbook.bench", "the course benchmark: notebooks, book build, test suite"),
 }
 

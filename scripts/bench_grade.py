@@ -1,18 +1,20 @@
-"""Benchmark the grader: N submissions of chapter 2 (default 100), mixed, graded in one batch.
+"""Benchmark the grader: N submissions of chapter 2 (default 100), mixed, graded cold and warm.
 
-    python scripts/bench_grade.py [--n 100] [--jobs N] [--keep DIR]
+    python scripts/bench_grade.py [--n 100] [--jobs N] [--keep DIR] [--only cold|warm]
 
-Writes N submissions into a temporary folder -- solved, partly right, realistic mistakes, untouched
-stubs, a raising cell, a crashing kernel (in that rotation, from tests/grading_corpus/corpus.py)
--- grades them with ``rnnbook grade`` exactly as an instructor would (one process, sandboxed,
---jobs N), and prints the wall time, submissions per minute, the peak RSS of the grader's own
-process (``ru_maxrss`` of the grader, measured inside it, not of its children: the students'
-kernels run in their own sandboxes), and the machine's load average during the run (sampled every
-5 s: on a shared machine other work slows the batch down).
+Writes N submissions into a temporary folder -- solved, partly right, realistic mistakes,
+untouched stubs, a raising cell, a crashing kernel (in that rotation, from
+tests/grading_corpus/corpus.py) -- and grades the same folder twice with ``rnnbook grade``
+exactly as an instructor would (one process, sandboxed, --jobs N): first ``--cold`` (one fresh
+sandbox, Python and TensorFlow per submission), then with warm workers (the default: one sandbox
+per job imports TensorFlow once and forks a child per submission). For each it prints the wall
+time, submissions per minute, the peak RSS of the grader's own process (``ru_maxrss``, measured
+inside it: the students' code runs in the sandboxes) and the machine's load average during the
+run (sampled every 5 s: on a shared machine other work slows a batch down); then the speed-up
+and whether both runs gave the same grades, row for row.
 
-The issue's floor: 100 submissions in <= 10 minutes on the 2-core machine, with <= 1 GB for the
-grader's process. Each submission starts its own Python and TensorFlow (chapter 2 imports Keras),
-which is most of the cost. Timing is measured here, never asserted by a test.
+The floors: 100 submissions in <= 10 minutes cold on the 2-core machine, <= 1 GB for the grader's
+process, and warm >= 3x cold. Timing is measured here, never asserted by a test.
 """
 
 from __future__ import annotations
@@ -90,18 +92,13 @@ def cpu_of_one_run(notebook: Path, folder: Path) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--n", type=int, default=100)
-    p.add_argument("--jobs", type=int, default=None, help="default: the grader's (the cores)")
-    p.add_argument("--timeout", type=float, default=300)
-    p.add_argument("--keep", type=Path, help="keep the submissions and grades in this folder")
-    args = p.parse_args(argv)
-    folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-grade-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    kinds = make_submissions(folder, args.n)
-    cmd = [sys.executable, "-c", DRIVER, "--out",
-           str(folder / "grades.csv"), "--timeout", str(args.timeout), "--call-timeout", "10"]
+def grade_once(folder: Path, mode: str, args) -> dict:
+    """Grade ``folder/submissions`` in ``mode`` (``cold`` or ``warm``); time it."""
+    out = folder / f"grades-{mode}.csv"
+    cmd = [sys.executable, "-c", DRIVER, "--out", str(out), "--timeout", str(args.timeout),
+           "--call-timeout", "10"]
+    if mode == "cold":
+        cmd.append("--cold")
     if args.jobs:
         cmd += ["--jobs", str(args.jobs)]
     cmd += ["--", str(folder / "submissions")]
@@ -119,37 +116,71 @@ def main(argv=None) -> int:
     done.set()
     sampler.join()
     if proc.returncode != 0:
-        print(proc.stderr[-3000:], file=sys.stderr)
-        return proc.returncode
+        raise SystemExit(f"rnnbook grade ({mode}) failed:\n{proc.stderr[-3000:]}")
     bench = json.loads(proc.stderr.strip().splitlines()[-1].split("BENCH ", 1)[1])
-    with open(folder / "grades.csv", newline="") as f:
+    with open(out, newline="") as f:
         rows = list(csv.DictReader(f))
+    summary = proc.stderr[proc.stderr.find("Summary:"):].rsplit("BENCH", 1)[0].rstrip()
+    return {"wall": wall, "bench": bench, "rows": rows, "loads": loads, "summary": summary}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--jobs", type=int, default=None, help="default: the grader's (the cores)")
+    p.add_argument("--timeout", type=float, default=300)
+    p.add_argument("--only", choices=["cold", "warm"], help="grade in one mode only")
+    p.add_argument("--keep", type=Path, help="keep the submissions and grades in this folder")
+    args = p.parse_args(argv)
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-grade-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    kinds = make_submissions(folder, args.n)
+    modes = [args.only] if args.only else ["cold", "warm"]
+    runs = {mode: grade_once(folder, mode, args) for mode in modes}
+    last = runs[modes[-1]]
+    print(last["summary"])
+    print()
     per_kind: dict = {}
-    for row in rows:
+    for row in last["rows"]:
         kind = kinds[Path(row["submission"]).name]
         per_kind.setdefault(kind, {}).setdefault(row["submission"], 0.0)
         per_kind[kind][row["submission"]] += float(row["points"])
-    summary = proc.stderr[proc.stderr.find("Summary:"):].rsplit("BENCH", 1)[0].rstrip()
-    print(summary)
-    print()
     print(f"submissions:            {args.n} (chapter 02_rnn; "
           + ", ".join(f"{len(v)} {k[:-6]}" for k, v in sorted(per_kind.items())) + ")")
     print("scores by kind:         " + ", ".join(
-        f"{k[:-6]} {sorted(set(round(s, 2) for s in v.values()))}" for k, v in sorted(per_kind.items())))
-    print(f"wall time:              {wall:.1f} s ({wall / 60:.2f} min; floor: 10 min)")
-    print(f"throughput:             {args.n / wall * 60:.1f} submissions/minute")
-    print(f"grader peak RSS:        {bench['maxrss_kb'] / 1024:.0f} MB (floor: 1024 MB)")
+        f"{k[:-6]} {sorted(set(round(s, 2) for s in v.values()))}"
+        for k, v in sorted(per_kind.items())))
+    for mode, run in runs.items():
+        wall, loads = run["wall"], run["loads"]
+        print(f"{mode}:")
+        print(f"  wall time:            {wall:.1f} s ({wall / 60:.2f} min; floor: 10 min)")
+        print(f"  throughput:           {args.n / wall * 60:.1f} submissions/minute")
+        print(f"  grader peak RSS:      {run['bench']['maxrss_kb'] / 1024:.0f} MB "
+              "(floor: 1024 MB)")
+        print(f"  grader CPU time:      {run['bench']['cpu_s']:.1f} s")
+        print(f"  load average:         1-minute, during the run: mean "
+              f"{sum(loads) / len(loads):.1f}, min {min(loads):.1f}, max {max(loads):.1f}")
+    if len(runs) == 2:
+        cold, warm = runs["cold"], runs["warm"]
+        same = _comparable(cold["rows"]) == _comparable(warm["rows"])
+        print(f"warm / cold:            {cold['wall'] / warm['wall']:.1f}x faster "
+              "(floor: 3x)")
+        print(f"same grades:            {same} (every row: points, status, feedback)")
     cpu = cpu_of_one_run(folder / "_corpus" / "solved.ipynb", folder)
     cores = os.cpu_count() or 1
-    print(f"CPU time:               grader {bench['cpu_s']:.1f} s in all; one solved submission "
-          f"{cpu:.1f} s -> about {args.n * cpu / cores / 60:.1f} min for {args.n} on an otherwise "
-          f"idle machine with {cores} cores")
-    print(f"machine:                {os.cpu_count()} cores; 1-minute load average during the "
-          f"run: mean {sum(loads) / len(loads):.1f}, min {min(loads):.1f}, max {max(loads):.1f} "
-          "(other work on the machine slows this down)")
+    print(f"one cold submission:    {cpu:.1f} s of CPU (a solved one; -> about "
+          f"{args.n * cpu / cores / 60:.1f} min for {args.n} cold on an otherwise idle machine "
+          f"with {cores} cores)")
+    print(f"machine:                {cores} cores (other work on the machine slows this down)")
     if args.keep:
         print(f"kept: {folder}")
     return 0
+
+
+def _comparable(rows: list[dict]) -> list[tuple]:
+    """The rows without what legitimately differs between two runs (nothing, today)."""
+    return sorted((r["submission"], r["exercise"], r["points"], r["status"], r["feedback"])
+                  for r in rows)
 
 
 if __name__ == "__main__":

@@ -110,7 +110,8 @@ def batch(tmp_path_factory):
     try:
         cases = corpus.build(tmp / "corpus", grades_path=str(out), token=token, port=listener.port)
         (tmp / REFUSED).write_text("{}")
-        chapter_files = [ROOT / d / f"{c}.ipynb" for c in CHAPTERS for d in ("solutions", "exercises")]
+        chapter_files = [ROOT / d / f"{c}.ipynb" for c in CHAPTERS
+                         for d in ("solutions", "exercises")]
         proc = grade(["--out", out, "--jobs", "2", *LIMITS, "--", tmp / "corpus", *chapter_files,
                       REFUSED], cwd=tmp, env={"TMPDIR": str(scratch)})
         time.sleep(2)  # give a leftover process, were there one, time to strike
@@ -258,7 +259,8 @@ def test_the_sandbox_has_no_network(batch):
 def test_progress_and_summary_on_stderr(batch):
     err = batch["proc"].stderr
     assert "sandboxed (bubblewrap)" in err
-    assert f"[{len(batch['rows'])}/{len(batch['rows'])} " in err  # progress, one line each (no tty)
+    # progress, one line each (no tty)
+    assert f"[{len(batch['rows'])}/{len(batch['rows'])} " in err
     summary = err[err.index("Summary:"):]
     for exercise in corpus.POINTS:
         assert exercise in summary
@@ -290,6 +292,52 @@ def test_rerun_replaces_only_its_own_rows_and_keeps_report_names(batch, tmp_path
     assert set(again["corpus/homework.ipynb"]) == set(corpus.POINTS)  # now graded as chapter 2
     assert all(r["status"] == "passed" for r in again["corpus/homework.ipynb"].values())
     assert again["corpus/solved.ipynb"] == before["corpus/solved.ipynb"]
+
+
+def test_warm_children_leave_nothing_for_the_next_one(tmp_path):
+    """One warm worker (--jobs 1) grades, in order: a child that leaves files, IPC objects, a
+    key, a background process and changed modules; a child that looks for them (and would
+    define the right answers if it found any); a child that kills its worker; and a child that
+    looks again."""
+    token = f"rnnbook-warm-{uuid.uuid4().hex}"
+    cases = corpus.build_warm(tmp_path / "warm", token)
+    out = tmp_path / "grades.csv"
+    proc = grade(["--out", out, "--jobs", "1", *LIMITS, "--", tmp_path / "warm"], cwd=tmp_path)
+    time.sleep(1)
+    assert proc.returncode == 0, proc.stderr
+    assert "warm workers" in proc.stderr
+    assert "1 submission(s) stopped their warm worker and were graded again" in proc.stderr
+    assert [line.split("] ", 1)[1].split(":")[0] for line in proc.stderr.splitlines()
+            if line.startswith("[")] == [f"warm/{n}" for n in sorted(cases)]  # in this order
+    rows = read_rows(out)
+    for name, case in cases.items():
+        got = rows[f"warm/{name}"]
+        for exercise, want in case.points.items():
+            assert float(got[exercise]["points"]) == want, (name, got[exercise])
+            assert got[exercise]["status"] == case.status[exercise], (name, got[exercise])
+    assert processes_with(token) == [], "a child's background process outlived the batch"
+
+
+def test_cold_mode_grades_as_warm_mode(batch, tmp_path):
+    """The same submissions, one sandbox each (--cold): the same rows as the warm batch."""
+    # what differs between the modes is the sandbox's lifecycle: a normal run, a kill over a
+    # limit, a process left behind (the namespaces are the same: the warm batch covers them)
+    names = ["solved.ipynb", "fork_bomb.ipynb", "background_writer.ipynb"]
+    out = tmp_path / "cold.csv"
+    proc = grade(["--out", out, "--jobs", "2", "--cold", *LIMITS, "--",
+                  *(Path("corpus") / n for n in names)], cwd=batch["tmp"])
+    assert proc.returncode == 0, proc.stderr
+    assert "one sandbox each (cold)" in proc.stderr
+    cold = read_rows(out)
+
+    def same(rows):  # where the watchdog caught a process bomb depends on when it looked
+        return {ex: {**row, "feedback": re.sub(r" (in cell \d+|while running exercise \w+)",
+                                               "", row["feedback"])}
+                for ex, row in rows.items()}
+
+    for name in names:
+        assert same(cold[f"corpus/{name}"]) == same(batch["rows"][f"corpus/{name}"]), name
+    assert "HACKED" not in batch["out"].read_text()
 
 
 def test_forced_chapter_other_chapter_memory_and_unstoppable_loop(tmp_path):

@@ -25,9 +25,12 @@ from rnnbook.grade.results import ResultError, load_result
 from rnnbook.grade.sandbox import (
     INPUT_MOUNT,
     PACKAGE_MOUNT,
+    BubblewrapSandbox,
     Limits,
+    NoSandbox,
     Sandbox,
     SandboxUnavailable,
+    UserSandbox,
     bwrap_prefix,
     check_hidden,
     read_only_binds,
@@ -74,7 +77,8 @@ def test_prepare_reads_metadata_and_flags_problems(tmp_path):
     sub = prepare(str(empty), "02_rnn.ipynb", CHAPTERS)
     assert sub.status == "unreadable" and sub.chapter == "02_rnn" and "empty" in sub.problem
     (tmp_path / "not_nb.ipynb").write_text('{"a": 1}')
-    assert "not a Jupyter notebook" in prepare(str(tmp_path / "not_nb.ipynb"), "x", CHAPTERS).problem
+    not_nb = prepare(str(tmp_path / "not_nb.ipynb"), "x", CHAPTERS)
+    assert "not a Jupyter notebook" in not_nb.problem
     (tmp_path / "bin.ipynb").write_bytes(b"\xff\xfe\x00PK")
     assert prepare(str(tmp_path / "bin.ipynb"), "x", CHAPTERS).status == "unreadable"
 
@@ -222,7 +226,7 @@ def test_the_key_is_all_the_grader_reads(tmp_path):
     assert "subprocess" not in source
 
 
-# ---- the sandbox ---------------------------------------------------------------------------------
+# ---- the sandbox ------------------------------------------------------------------------------
 
 def test_sandbox_binds_nothing_of_the_repository_but_the_package():
     binds = read_only_binds()
@@ -230,8 +234,8 @@ def test_sandbox_binds_nothing_of_the_repository_but_the_package():
     for b in binds:
         assert not KEYS.resolve().is_relative_to(b), b
     cmd = bwrap_prefix(Path("/tmp/inputs"), Limits(), [KEYS])
-    for flag in ("--unshare-all", "--unshare-user", "--die-with-parent", "--cap-drop", "--clearenv",
-                 "--disable-userns", "--new-session"):
+    for flag in ("--unshare-all", "--unshare-user", "--die-with-parent", "--cap-drop",
+                 "--clearenv", "--disable-userns", "--new-session"):
         assert flag in cmd
     assert "--share-net" not in cmd and "--bind" not in cmd  # nothing of the host is writable
     ro = [(cmd[i + 1], cmd[i + 2]) for i, a in enumerate(cmd) if a == "--ro-bind"]
@@ -257,6 +261,40 @@ def test_runner_limits_and_timeouts():
     assert value("--result-fd") == "3" and "-I" in args
 
 
+def test_one_sandbox_interface_three_implementations(tmp_path):
+    from rnnbook.grade.sandbox import SANDBOXES, make_sandbox
+
+    assert SANDBOXES == {"bubblewrap": BubblewrapSandbox, "user": UserSandbox, "none": NoSandbox}
+    for kind, cls in SANDBOXES.items():
+        box = make_sandbox(kind, Limits(), [KEYS])
+        assert isinstance(box, Sandbox) and type(box) is cls and box.kind == kind
+        assert box.isolated == (kind != "none")
+    with pytest.raises(SandboxUnavailable, match="unknown sandbox"):
+        make_sandbox("docker", Limits(), [KEYS])
+    assert parse_args(["--out", "g.csv", "--no-sandbox", "a.ipynb"]).sandbox == "none"
+    assert parse_args(["--out", "g.csv", "a.ipynb"]).sandbox == "bubblewrap"
+    with pytest.raises(SystemExit):
+        parse_args(["--out", "g.csv", "--no-sandbox", "--sandbox", "user", "a.ipynb"])
+
+
+def test_a_warm_worker_refuses_to_run_outside_its_sandbox():
+    from rnnbook.grade import warm
+
+    assert not warm.in_sandbox()
+    with pytest.raises(RuntimeError, match="only inside"):
+        warm.kill_others()
+    with pytest.raises(SystemExit):
+        warm.worker_main(["--control-fd", "99"])
+
+
+def test_warm_worker_sandbox_has_the_cold_view_plus_message_queues():
+    cold = bwrap_prefix(Path("/tmp/inputs"), Limits(), [KEYS])
+    warm = bwrap_prefix(Path("/tmp/inputs"), Limits(), [KEYS], mqueue=True)
+    i = warm.index("--mqueue")
+    assert warm[:i] + warm[i + 2:] == cold and warm[i + 1] == "/dev/mqueue"
+    assert i < warm.index("--remount-ro")
+
+
 def test_check_hidden_refuses_a_bind_that_shows_the_key():
     with pytest.raises(SandboxUnavailable, match="would see"):
         check_hidden([ROOT], [KEYS])
@@ -264,7 +302,7 @@ def test_check_hidden_refuses_a_bind_that_shows_the_key():
 
 
 def test_sandbox_probe_sees_no_key_and_no_network(tmp_path):
-    seen = Sandbox(Limits(), [KEYS, ROOT / "solutions"]).probe(tmp_path)
+    seen = BubblewrapSandbox(Limits(), [KEYS, ROOT / "solutions"]).probe(tmp_path)
     assert seen == {"uid": 1000, "network": False, "visible": [], "sandboxed": True}
 
 
@@ -275,7 +313,7 @@ def test_a_sandbox_that_cannot_import_rnnbook_says_so(tmp_path, monkeypatch):
     empty.mkdir()
     monkeypatch.setattr(sandbox, "package_dir", lambda: empty)
     with pytest.raises(SandboxUnavailable) as err:
-        Sandbox(Limits(), [KEYS]).probe(tmp_path)
+        BubblewrapSandbox(Limits(), [KEYS]).probe(tmp_path)
     text = str(err.value)
     assert "Python inside it failed" in text and "not a namespace problem" in text
     assert "user namespaces" not in text
@@ -317,7 +355,7 @@ def test_remove_tree_deletes_deep_locked_trees_without_following_links(tmp_path)
     assert Path("/etc/passwd").exists()
 
 
-# ---- output files ----------------------------------------------------------------------------------
+# ---- output files -----------------------------------------------------------------------------
 
 def test_write_atomic_leaves_no_partial_file(tmp_path):
     out = tmp_path / "g.csv"
@@ -365,7 +403,7 @@ def test_markdown_escapes_file_names():
     assert "\\|" in text and "\\`" in text
 
 
-# ---- the command line ------------------------------------------------------------------------------
+# ---- the command line -------------------------------------------------------------------------
 
 def run_cli(*args, env=None, cwd=None, module="rnnbook.grade"):
     return subprocess.run([sys.executable, "-m", module, *map(str, args)],
@@ -471,7 +509,8 @@ def test_the_rnnbook_command_maps_verbs_and_log_levels(monkeypatch):
     assert seen == {"argv": ["--check", "02_rnn"], "level": logging.WARNING}
     monkeypatch.setattr(logging.getLogger(), "handlers", [])
     assert cli.main(["-v", "exercises"]) == 0 and seen["level"] == logging.DEBUG
-    assert set(cli.VERBS) == {"exercises", "build-key", "execute", "grade", "bench"}
+    assert set(cli.VERBS) == {"exercises", "build-key", "execute", "grade", "gradescope",
+                              "bench"}
     for module, _ in cli.VERBS.values():
         assert callable(__import__(module, fromlist=["main"]).main)
     proc = subprocess.run([sys.executable, "-m", "rnnbook.cli"], capture_output=True, text=True)

@@ -2,6 +2,11 @@
 
     rnnbook grade [options] [--] SUBMISSION.ipynb|FOLDER ...
         --out grades.csv [--jobs N] [--timeout SECONDS] [--chapter STEM] [--feedback-dir DIR]
+        [--cold] [--sandbox bubblewrap|user|none] [--shard K/N]
+    rnnbook grade merge SHARD.csv ... --out grades.csv
+
+(``merge`` as the first argument is the merge verb: a folder of submissions called ``merge`` is
+written ``./merge``.)
 
 (``python -m rnnbook.grade`` is an alias.) Exit status: 0 when grading ran (whatever the students
 scored); 2 when the grader itself cannot run (bad arguments, no submissions, a missing or stale
@@ -39,8 +44,9 @@ from rnnbook.grade.grading import (
     whole_submission,
 )
 from rnnbook.grade.results import ResultError, load_result, meta_list, short
-from rnnbook.grade.sandbox import Limits, Sandbox, SandboxUnavailable, remove_tree
+from rnnbook.grade.sandbox import SANDBOXES, Limits, SandboxUnavailable, make_sandbox, remove_tree
 from rnnbook.grade.submissions import Submission, display_names, find_notebooks, prepare
+from rnnbook.grade.warm import WarmPool
 from rnnbook.runner import write_cases
 
 SIGNALS = {6: "SIGABRT (abort)", 9: "SIGKILL (killed -- out of memory?)", 11: "SIGSEGV (a crash)",
@@ -98,10 +104,31 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--key-dir", type=Path, default=None,
                    help="folder holding the answer keys <chapter>.npz (default: solutions/keys "
                         "of the checkout)")
+    p.add_argument("--sandbox", choices=list(SANDBOXES), default="bubblewrap",
+                   help="how students' code is isolated: bubblewrap (default; namespaces), user "
+                        "(the grader runs as root and the code as an unprivileged user id that "
+                        "cannot read the keys), none (UNSAFE, no isolation)")
     p.add_argument("--no-sandbox", action="store_true",
-                   help="UNSAFE: run students' code without bubblewrap (no isolation at all; "
-                        "only for code you trust, or where namespaces are unavailable)")
+                   help="UNSAFE, the same as --sandbox none: run students' code without any "
+                        "isolation (only for code you trust)")
+    p.add_argument("--cold", action="store_true",
+                   help="one fresh sandbox per submission (slower) instead of warm workers that "
+                        "import TensorFlow once and fork a child per submission (bubblewrap only)")
+    p.add_argument("--shard", type=shard_spec, default=None, metavar="K/N",
+                   help="grade only the K-th of N deterministic slices of the submissions "
+                        "(K from 0 to N-1; merge the shards' CSVs with `rnnbook grade merge`)")
     return p
+
+
+def shard_spec(text: str) -> tuple[int, int]:
+    """``"2/8"`` -> ``(2, 8)``: the shard K (0 <= K < N) of N."""
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N (e.g. 0/4)") from None
+    if n < 1 or not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 <= K < N")
+    return k, n
 
 
 def option_files(argv: list[str]) -> list[str]:
@@ -142,7 +169,19 @@ def parse_args(argv=None) -> argparse.Namespace:
             exercises(args.chapter)
         except KeyError as err:
             p.error(str(err).strip("'\""))
+    if args.no_sandbox:
+        if args.sandbox not in ("bubblewrap", "none"):
+            p.error("--no-sandbox contradicts --sandbox " + args.sandbox)
+        args.sandbox = "none"
     return args
+
+
+def shard(items: list[tuple], k: int, n: int) -> list[tuple]:
+    """The K-th of N deterministic slices of ``(path, name, ...)`` items: sorted by name, every
+    N-th from the K-th. The same submissions give the same slices on every machine, whatever the
+    order of the arguments; the N slices together hold every submission exactly once."""
+    ordered = sorted(items, key=lambda item: item[1].encode("utf-8", "surrogateescape"))
+    return ordered[k::n]
 
 
 class Grader:
@@ -159,7 +198,10 @@ class Grader:
                              call_timeout=args.call_timeout, memory_mb=args.memory_mb,
                              max_procs=args.max_procs, disk_mb=args.disk_mb)
         secret = [self.key_dir, self.key_dir.parent]
-        self.sandbox = Sandbox(self.limits, secret, sandboxed=not args.no_sandbox)
+        self.sandbox = make_sandbox(args.sandbox, self.limits, secret)
+        self.warm = not args.cold and self.sandbox.kind == "bubblewrap"
+        self.pool: WarmPool | None = None
+        self.probed = False  # True when the caller has probed the sandbox already
         self.keys: dict[str, ChapterKey] = {}
         self.cases_files: dict[str, Path] = {}
         self.unknown_chapters: dict[str, str] = {}
@@ -179,12 +221,18 @@ class Grader:
             raise GraderError("no notebooks (.ipynb) found in "
                               + ", ".join(map(repr, self.args.submissions)))
         known = self.known_chapters()
-        subs = [prepare(p, n, known, self.args.chapter)
-                for p, n in zip(paths, display_names(paths))]
-        for raw, name in zip(refused, display_names(refused)):
-            subs.append(Submission(path=raw, name=name, status="error", problem=(
-                "refused: the path starts with '-', like an option. Rename the file, or pass "
-                "it as ./NAME (after `--`).")))
+        found = list(zip(paths, display_names(paths), [False] * len(paths)))
+        found += zip(refused, display_names(refused), [True] * len(refused))
+        if self.args.shard:
+            found = shard(found, *self.args.shard)
+        subs = []
+        for path, name, is_refused in found:
+            if is_refused:
+                subs.append(Submission(path=path, name=name, status="error", problem=(
+                    "refused: the path starts with '-', like an option. Rename the file, or "
+                    "pass it as ./NAME (after `--`).")))
+            else:
+                subs.append(prepare(path, name, known, self.args.chapter))
         needed = sorted({s.chapter for s in subs if s.chapter and not s.status})
         for chapter in needed:
             try:
@@ -230,14 +278,18 @@ class Grader:
             os.chmod(inputs, 0o755)
             (inputs / "cells.json").write_text(json.dumps(sub.sources), encoding="utf-8")
             shutil.copyfile(self.cases_file(sub.chapter, workdir), inputs / "cases.npz")
-            if not self.sandbox.sandboxed:
-                scratch.mkdir()
-            outcome = self.sandbox.run(inputs, sub.chapter, result, scratch)
+            if self.pool is not None:
+                outcome = self.pool.run(inputs, sub.chapter, result)
+            else:
+                if self.sandbox.kind != "bubblewrap":
+                    scratch.mkdir()
+                outcome = self.sandbox.run(inputs, sub.chapter, result, scratch)
             info["seconds"] = outcome.seconds
             where = _where(outcome.progress)
             if outcome.timed_out:
-                msg = (f"the notebook ran longer than the {self.limits.timeout:g} s allowed and was "
-                       f"stopped{where}. Is there an endless loop, or a cell that waits for input? "
+                msg = (f"the notebook ran longer than the {self.limits.timeout:g} s allowed and "
+                       f"was stopped{where}. Is there an endless loop, or a cell that waits for "
+                       "input? "
                        "Run it with Restart & Run All and make sure it finishes.")
                 return whole_submission(key.exercises, key.points, "timeout", msg), info
             if outcome.killed_for:
@@ -255,7 +307,8 @@ class Grader:
             except ResultError as err:
                 msg = self._death_message(outcome, where, str(err))
                 return whole_submission(key.exercises, key.points, "error", msg), info
-            info["cell_errors"] = [e for e in meta_list(meta, "cell_errors") if isinstance(e, dict)]
+            info["cell_errors"] = [e for e in meta_list(meta, "cell_errors")
+                                   if isinstance(e, dict)]
             return grade_result(key, results, meta), info
         finally:
             for path in (inputs, scratch, result, result.with_name(result.name + ".progress")):
@@ -276,8 +329,8 @@ class Grader:
             how = f"exited (code {rc})"
         mem = self.limits.memory_mb
         tail = outcome.log_tail.lower()
-        hint = ("Did a cell call os._exit() or exit the interpreter, crash it, or run out of memory "
-                f"(the limit is {mem} MB)? Run the notebook with Restart & Run All.")
+        hint = ("Did a cell call os._exit() or exit the interpreter, crash it, or run out of "
+                f"memory (the limit is {mem} MB)? Run the notebook with Restart & Run All.")
         if "memoryerror" in tail or "bad_alloc" in tail or "resource exhausted" in tail:
             hint = f"It ran out of memory (the limit is {mem} MB): are you building a huge array?"
         elif "no space left" in tail:
@@ -295,10 +348,16 @@ class Grader:
             os.chmod(workdir, 0o755)
             for chapter in self.keys:  # before the worker threads start
                 self.cases_file(chapter, workdir)
-            if any(not s.status and s.chapter in self.keys for s in subs):
+            runnable = sum(1 for s in subs if not s.status and s.chapter in self.keys)
+            if runnable and not self.probed:
                 self.sandbox.probe(workdir)
+            if self.warm and runnable:
+                self.pool = WarmPool(self.sandbox, workdir, self.cases_files,
+                                     min(self.args.jobs, runnable))
             return self._run_batch(subs, existing, workdir)
         finally:
+            if self.pool is not None:
+                self.pool.close()
             remove_tree(workdir)
 
     def _run_batch(self, subs, existing, workdir) -> int:
@@ -306,10 +365,14 @@ class Grader:
         rows = OrderedDict((k, v) for k, v in existing.items() if k not in names_now)
         this_run: OrderedDict[str, list[dict] | None] = OrderedDict((s.name, None) for s in subs)
         bar = report.ProgressBar(len(subs), self.err)
-        mode = "sandboxed (bubblewrap)" if self.sandbox.sandboxed else "UNSANDBOXED (--no-sandbox)"
+        mode = self.sandbox.description
+        if self.sandbox.kind == "bubblewrap":
+            mode += ", warm workers" if self.warm else ", one sandbox each (cold)"
         print(f"Grading {len(subs)} submission(s), {self.args.jobs} at once, {mode}; "
               f"{self.limits.timeout:g} s, {self.limits.memory_mb} MB, {self.limits.max_procs} "
               f"tasks and {self.limits.disk_mb} MB of disk each.", file=self.err)
+        if not subs:  # an empty shard still writes its (empty) grades file, for the merge
+            self._write_csv(rows, this_run)
         interrupted = False
         pool = ThreadPoolExecutor(max_workers=self.args.jobs)
         try:
@@ -321,16 +384,18 @@ class Grader:
                     sub = pending.pop(fut)
                     try:
                         grades, info = fut.result()
-                    except Exception as err:  # noqa: BLE001 -- a grader bug must not stop the batch
+                    except Exception as err:  # noqa: BLE001 -- a grader bug must not stop it
                         msg = f"the grader failed on this submission ({type(err).__name__}: {err})"
-                        grades, info = [ExerciseGrade("", 0.0, 0.0, "error", short(msg), [msg])], {}
+                        grades = [ExerciseGrade("", 0.0, 0.0, "error", short(msg), [msg])]
+                        info = {}
                     this_run[sub.name] = self._rows(sub, grades)
                     self._write_report(sub, grades, info)
                     self._write_csv(rows, this_run)
                     total = sum(g.points for g in grades)
                     max_total = sum(g.max_points for g in grades)
                     bar.advance(min(len(pending), self.args.jobs),
-                                f"{sub.name}: {report.fmt_points(total)}/{report.fmt_points(max_total)}")
+                                f"{sub.name}: {report.fmt_points(total)}/"
+                                f"{report.fmt_points(max_total)}")
         except KeyboardInterrupt:
             interrupted = True
             self.sandbox.kill_all()
@@ -338,11 +403,16 @@ class Grader:
         finally:
             pool.shutdown(wait=not interrupted, cancel_futures=True)
             bar.close()
+        if self.pool is not None and self.pool.lost:
+            print(f"{self.pool.lost} submission(s) stopped their warm worker and were graded "
+                  "again, each in a cold sandbox of its own.", file=self.err)
         graded = [r for rs in this_run.values() if rs for r in rs]
-        print(report.summary_table(graded, sum(1 for rs in this_run.values() if rs)), file=self.err)
+        print(report.summary_table(graded, sum(1 for rs in this_run.values() if rs)),
+              file=self.err)
         print(f"Grades: {self.out}   Feedback: {self.feedback_dir}/", file=self.err)
         if interrupted:
-            print("Interrupted: the submissions finished so far are in the grades file.", file=self.err)
+            print("Interrupted: the submissions finished so far are in the grades file.",
+                  file=self.err)
             return 130
         if self.csv_failed or self.report_failed:
             print("rnnbook grade: error: the grades file or a report could not be written (see "
@@ -352,12 +422,14 @@ class Grader:
 
     def _rows(self, sub: Submission, grades: list[ExerciseGrade]) -> list[dict]:
         return [{"submission": sub.name, "chapter": sub.chapter or "", "exercise": g.exercise,
-                 "points": report.fmt_points(g.points), "max_points": report.fmt_points(g.max_points),
+                 "points": report.fmt_points(g.points),
+                 "max_points": report.fmt_points(g.max_points),
                  "status": g.status, "feedback": g.feedback} for g in grades]
 
     def _write_csv(self, rows, this_run) -> None:
         merged = OrderedDict(rows)
         merged.update((k, v) for k, v in this_run.items() if v)
+        merged = report.sort_rows(merged)
         try:
             report.write_atomic(self.out, report.grades_csv(merged))
             self.csv_failed = self.report_failed = False
@@ -377,7 +449,37 @@ class Grader:
             self.report_failed = True
 
 
+def merge_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rnnbook grade merge", allow_abbrev=False,
+        description="Merge the grades CSVs of shards (rnnbook grade --shard K/N) into one. "
+                    "Refuses a submission found in two files (a duplicate, or a conflict when "
+                    "the rows differ) and an exercise found twice for one submission.")
+    p.add_argument("inputs", nargs="+", metavar="GRADES.csv")
+    p.add_argument("--out", required=True, help="the merged grades CSV (sorted by submission)")
+    return p
+
+
+def merge_main(argv) -> int:
+    args = merge_parser().parse_args(argv)
+    try:
+        merged = report.merge_grades([Path(p) for p in args.inputs])
+        out = Path(args.out)
+        report.read_grades(out)  # refuse to overwrite a file that is not a grades file
+        report.write_atomic(out, report.grades_csv(merged))
+    except (report.GradesFileError, OSError) as err:
+        print(f"rnnbook grade merge: error: {err}", file=sys.stderr)
+        return 2
+    rows = sum(len(r) for r in merged.values())
+    print(f"Merged {len(args.inputs)} file(s): {len(merged)} submission(s), {rows} row(s) -> "
+          f"{args.out}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["merge"]:
+        return merge_main(argv[1:])
     args = parse_args(argv)
     try:
         return Grader(args).run()

@@ -58,8 +58,41 @@ def read_grades(path: Path) -> OrderedDict[str, list[dict]]:
                 row = {k: _from_cell(v or "") for k, v in row.items() if k in COLUMNS}
                 rows.setdefault(row["submission"], []).append(row)
     except (UnicodeDecodeError, csv.Error) as err:
-        raise GradesFileError(f"{path} exists and cannot be read as a grades file ({err}).") from None
+        raise GradesFileError(
+            f"{path} exists and cannot be read as a grades file ({err}).") from None
     return rows
+
+
+def sort_rows(rows_by_submission) -> OrderedDict[str, list[dict]]:
+    """The submissions in a fixed order (by name, as bytes), each with its rows in their order:
+    a single run and merged shards write the same file."""
+    return OrderedDict(sorted(rows_by_submission.items(),
+                              key=lambda kv: kv[0].encode("utf-8", "surrogateescape")))
+
+
+def merge_grades(paths: list[Path]) -> OrderedDict[str, list[dict]]:
+    """Merge grades files; raise :class:`GradesFileError` on a submission found in two files
+    (a duplicate, or a conflict when the rows differ) or an exercise found twice for one
+    submission."""
+    merged: OrderedDict[str, list[dict]] = OrderedDict()
+    source: dict[str, Path] = {}
+    for path in paths:
+        if not Path(path).is_file():
+            raise GradesFileError(f"{path}: no such grades file")
+        for submission, rows in read_grades(path).items():
+            exercises = [r["exercise"] for r in rows]
+            if len(set(exercises)) != len(exercises):
+                raise GradesFileError(f"{path}: submission {submission!r} has an exercise "
+                                      "twice: a damaged grades file?")
+            if submission in merged:
+                what = "a duplicate" if merged[submission] == rows else "conflicting rows"
+                raise GradesFileError(
+                    f"submission {submission!r} is in both {source[submission]} and {path} "
+                    f"({what}): did two shards grade it? Merge the shards of one run only "
+                    "(rnnbook grade --shard K/N with the same N and the same submissions).")
+            merged[submission] = rows
+            source[submission] = path
+    return sort_rows(merged)
 
 
 def grades_csv(rows_by_submission: OrderedDict[str, list[dict]]) -> str:
@@ -128,7 +161,8 @@ def markdown_report(submission: str, chapter: str | None, grades: list, notes: l
         if g.status == "passed":
             continue
         title = g.exercise or "the notebook"
-        lines += [f"## {title} ({g.status}, {fmt_points(g.points)} / {fmt_points(g.max_points)})", ""]
+        lines += [f"## {title} ({g.status}, {fmt_points(g.points)} / "
+                  f"{fmt_points(g.max_points)})", ""]
         if g.total:
             lines += [f"{g.passed} of {g.total} hidden cases pass.", ""]
         for msg in g.details[:5]:
@@ -183,10 +217,12 @@ class ProgressBar:
         if self.tty:
             filled = int(self.width * self.done / max(self.total, 1))
             bar = "#" * filled + "-" * (self.width - filled)
-            line = f"\r[{bar}] {self.done:>{len(str(self.total))}}/{self.total}  {running} running  {self._elapsed()}"
+            done = f"{self.done:>{len(str(self.total))}}/{self.total}"
+            line = f"\r[{bar}] {done}  {running} running  {self._elapsed()}"
             self.stream.write(line + " " * 4)
         elif last:
-            self.stream.write(f"[{self.done:>{len(str(self.total))}}/{self.total} {self._elapsed()}] {last}\n")
+            done = f"{self.done:>{len(str(self.total))}}/{self.total}"
+            self.stream.write(f"[{done} {self._elapsed()}] {last}\n")
         self.stream.flush()
 
     def advance(self, running: int, last: str) -> None:
@@ -203,7 +239,8 @@ def summary_table(rows: list[dict], submissions: int) -> str:
     """Per chapter and exercise: how many submissions passed, the mean score, and the statuses."""
     by_ex: OrderedDict[tuple, list[dict]] = OrderedDict()
     for row in rows:
-        by_ex.setdefault((row["chapter"] or "?", row["exercise"] or "(whole notebook)"), []).append(row)
+        key = (row["chapter"] or "?", row["exercise"] or "(whole notebook)")
+        by_ex.setdefault(key, []).append(row)
     header = ("chapter", "exercise", "passed", "mean score", "statuses")
     body = []
     for (chapter, exercise), rs in by_ex.items():

@@ -67,7 +67,8 @@ def load_result(path, max_bytes: int = 64 * 2**20) -> tuple[dict, dict]:
                                        else np.lib.format.read_array_header_2_0)
                         shape, _, dtype = read_header(member)
                 except Exception as err:  # noqa: BLE001 -- any malformed header
-                    raise ResultError(f"entry {info.filename!r} is not a NumPy array ({err})") from None
+                    raise ResultError(
+                        f"entry {info.filename!r} is not a NumPy array ({err})") from None
                 if dtype.hasobject or dtype.kind not in NUMERIC_KINDS or dtype.fields:
                     raise ResultError(f"entry {info.filename!r} has dtype {dtype}, not numbers")
                 nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
@@ -78,7 +79,8 @@ def load_result(path, max_bytes: int = 64 * 2**20) -> tuple[dict, dict]:
             with np.load(f, allow_pickle=False) as npz:
                 results, meta = unpack(npz)
         except Exception as err:  # noqa: BLE001 -- malformed names, bad CRC, bad JSON...
-            raise ResultError(f"the result file cannot be read ({type(err).__name__}: {err})") from None
+            raise ResultError(
+                f"the result file cannot be read ({type(err).__name__}: {err})") from None
     if not isinstance(meta, dict):
         raise ResultError("the result file's meta data is not a mapping")
     return results, meta

@@ -1,7 +1,19 @@
-"""Run one submission's code in a bubblewrap sandbox, with limits, and get its outputs back.
+"""Run one submission's code in a sandbox, with limits, and get its outputs back.
 
-The student's code runs in :mod:`rnnbook.runner` inside ``bwrap`` (Debian package
-``bubblewrap``), one fresh process tree per submission:
+One interface, :class:`Sandbox` (``probe``, ``run``, ``kill_all``), three implementations, chosen
+with ``rnnbook grade --sandbox``:
+
+- :class:`BubblewrapSandbox` (``bubblewrap``, the default): described below;
+- :class:`UserSandbox` (``user``): for a container without user namespaces where the grader runs
+  as root (Gradescope's): the student's code runs as an unprivileged user id that can read
+  neither the answer keys (readable by root only: the probe checks it) nor the grader's files;
+  every process of that user id is killed after the submission. No network or PID isolation;
+- :class:`NoSandbox` (``none``, ``--no-sandbox``): the same limits, no isolation at all (unsafe).
+
+:mod:`rnnbook.grade.warm` adds warm workers on top of :class:`BubblewrapSandbox`.
+
+With bubblewrap, the student's code runs in :mod:`rnnbook.runner` inside ``bwrap`` (Debian
+package ``bubblewrap``), one fresh process tree per submission (cold mode):
 
 - new user, PID, network, IPC, UTS and cgroup namespaces (``--unshare-all``): no network at all,
   no view of the grader's or anyone else's processes; all capabilities dropped, no nested user
@@ -140,9 +152,11 @@ def sandbox_env(limits: Limits) -> dict:
     }
 
 
-def bwrap_prefix(inputs: Path | None, limits: Limits, secret: list[Path]) -> list[str]:
+def bwrap_prefix(inputs: Path | None, limits: Limits, secret: list[Path],
+                 mqueue: bool = False) -> list[str]:
     """The ``bwrap ...`` arguments that build the sandbox around a command; ``inputs`` is the
-    host folder shown read-only at :data:`INPUT_MOUNT`."""
+    host folder shown read-only at :data:`INPUT_MOUNT`; ``mqueue`` mounts the IPC namespace's
+    POSIX message queues at ``/dev/mqueue`` (a warm worker lists and removes them there)."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(
@@ -156,8 +170,10 @@ def bwrap_prefix(inputs: Path | None, limits: Limits, secret: list[Path]) -> lis
     # The fresh /dev, /proc and /tmp come first, so that the read-only binds below are mounted on
     # top of them: a Python installation under /tmp stays visible.
     mb = 2**20
-    args += ["--dev", "/dev", "--size", str(limits.tmp_mb * mb), "--tmpfs", "/dev/shm",
-             "--remount-ro", "/dev", "--proc", "/proc",
+    args += ["--dev", "/dev", "--size", str(limits.tmp_mb * mb), "--tmpfs", "/dev/shm"]
+    if mqueue:
+        args += ["--mqueue", "/dev/mqueue"]
+    args += ["--remount-ro", "/dev", "--proc", "/proc",
              "--size", str(limits.tmp_mb * mb), "--tmpfs", "/tmp"]
     for b in binds:
         args += ["--ro-bind", str(b), str(b)]
@@ -191,9 +207,15 @@ def bootstrap(module_main: str, mount: str = PACKAGE_MOUNT) -> str:
 def runner_args(limits: Limits, chapter: str, inputs: str, fds: tuple[int, int] | None,
                 mount: str = PACKAGE_MOUNT, out: str | None = None) -> list[str]:
     """The runner's command line (paths as the runner sees them)."""
-    cmd = [sys.executable, "-I", "-B", "-c", bootstrap("rnnbook.runner:main", mount),
-           "--sources", f"{inputs}/cells.json", "--cases", f"{inputs}/cases.npz",
-           "--chapter", chapter, "--skip-checks",
+    return ([sys.executable, "-I", "-B", "-c", bootstrap("rnnbook.runner:main", mount)]
+            + runner_options(limits, chapter, f"{inputs}/cells.json", f"{inputs}/cases.npz",
+                             fds, out))
+
+
+def runner_options(limits: Limits, chapter: str, cells: str, cases: str,
+                   fds: tuple[int, int] | None, out: str | None = None) -> list[str]:
+    """The arguments of :func:`rnnbook.runner.main` (a warm worker's child calls it with them)."""
+    cmd = ["--sources", cells, "--cases", cases, "--chapter", chapter, "--skip-checks",
            "--cell-timeout", f"{min(limits.cell_timeout, limits.timeout):g}",
            "--call-timeout", f"{limits.call_cap:g}", "--max-call-timeout", f"{limits.timeout:g}",
            "--memory-mb", str(limits.memory_mb), "--max-file-mb", str(limits.max_file_mb),
@@ -240,9 +262,10 @@ def _pss(pid: int, rss_pages: int) -> int:
     return rss_pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def tree_usage(root: int) -> tuple[int, int]:
+def tree_usage(root: int, skip: int | None = None) -> tuple[int, int]:
     """``(tasks, memory in bytes)`` of ``root`` and all its descendants: threads counted as
-    tasks, memory as the sum of the processes' proportional set sizes."""
+    tasks, memory as the sum of the processes' proportional set sizes. The process ``skip`` (a
+    warm worker) is not counted itself; its descendants are."""
     table = _proc_table()
     children: dict[int, list[int]] = {}
     for pid, (ppid, _, _) in table.items():
@@ -255,10 +278,27 @@ def tree_usage(root: int) -> tuple[int, int]:
             continue
         seen.add(pid)
         _, threads, pages = table[pid]
-        tasks += threads
-        memory += _pss(pid, pages)
+        if pid != skip:
+            tasks += threads
+            memory += _pss(pid, pages)
         stack.extend(children.get(pid, ()))
     return tasks, memory
+
+
+def uid_usage(uid: int) -> tuple[int, int, list[int]]:
+    """``(tasks, memory in bytes, pids)`` of every process of the user id ``uid``."""
+    tasks = memory = 0
+    pids = []
+    for pid, (_, threads, pages) in _proc_table().items():
+        try:
+            if os.stat(f"/proc/{pid}").st_uid != uid:
+                continue
+        except OSError:
+            continue
+        pids.append(pid)
+        tasks += threads
+        memory += _pss(pid, pages)
+    return tasks, memory, pids
 
 
 class _Tail(threading.Thread):
@@ -284,98 +324,74 @@ class _Tail(threading.Thread):
 
 
 class Sandbox:
-    """Builds and runs the command of one submission; ``sandboxed=False`` is the unsafe mode."""
+    """Runs one submission's runner with limits and returns how it ended (the interface).
 
+    ``kind`` names the implementation (``bubblewrap``, ``user``, ``none``); ``isolated`` is
+    False only for :class:`NoSandbox`. ``probe`` checks, before any submission runs, that the
+    sandbox works here and hides the secret paths (raising :class:`SandboxUnavailable`);
+    ``run`` runs the runner on ``inputs`` (``cells.json`` and ``cases.npz``), its outputs going
+    to ``result``, and kills everything it started on timeout or over a limit; ``kill_all``
+    stops every submission still running (the grader is interrupted)."""
+
+    kind = "abstract"
+    isolated = True
+    description = ""
     poll_seconds = 0.25
 
-    def __init__(self, limits: Limits, secret: list[Path], sandboxed: bool = True):
-        self.limits, self.secret, self.sandboxed = limits, list(secret), sandboxed
+    def __init__(self, limits: Limits, secret: list[Path]):
+        self.limits, self.secret = limits, list(secret)
         self._live: dict[int, subprocess.Popen] = {}
         self._lock = threading.Lock()
 
+    # compatibility: True unless the sandbox is the unsafe one
+    @property
+    def sandboxed(self) -> bool:
+        return self.isolated
+
     def probe(self, workdir: Path) -> dict:
-        """Start one sandbox and report what it sees; raise :class:`SandboxUnavailable` when
-        bubblewrap cannot run here, when Python or ``rnnbook`` cannot start inside it (with the
-        real cause), or when the sandbox could see a secret path or the network."""
-        if not self.sandboxed:
-            return {"sandboxed": False}
-        code = ("import json, os, socket, rnnbook.runner\n"
-                f"secret = {[str(s) for s in self.secret]!r}\n"
-                "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=1); net = True\n"
-                "except OSError:\n    net = False\n"
-                "print(json.dumps({'uid': os.getuid(), 'network': net,\n"
-                "                  'visible': [s for s in secret if os.path.exists(s)]}))\n")
-        boot = (f"import sys; sys.path.insert(0, {PACKAGE_MOUNT!r}); import rnnbook; "
-                f"exec({code!r})")
-        cmd = bwrap_prefix(None, self.limits, self.secret) + [sys.executable, "-I", "-B", "-c",
-                                                              boot]
+        raise NotImplementedError
+
+    def run(self, inputs: Path, chapter: str, result: Path,
+            scratch: Path | None = None) -> RunOutcome:
+        progress = result.with_name(result.name + ".progress")
+        rfd = os.open(result, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        pfd = os.open(progress, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                                  env=self._host_env(), cwd=workdir)
-        except subprocess.TimeoutExpired:
-            raise SandboxUnavailable("the sandbox did not start within 120 s") from None
-        err = proc.stderr.strip()
-        if proc.returncode != 0 and (err.startswith("bwrap:") or not err):
-            raise SandboxUnavailable(
-                "bubblewrap could not build the sandbox on this machine:\n  "
-                + (err[-800:] or f"exit code {proc.returncode}")
-                + "\nIt needs user namespaces: on the host, `sysctl kernel.unprivileged_userns_clone=1`"
-                " (Debian) or `kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu 24.04); in "
-                "Docker, run the container with `--security-opt seccomp=unconfined "
-                "--security-opt apparmor=unconfined` (or --privileged). Or pass --no-sandbox to "
-                "grade without any isolation (unsafe: only for code you trust).")
-        if proc.returncode != 0:
-            raise SandboxUnavailable(
-                "the sandbox started, but Python inside it failed -- this is not a namespace "
-                f"problem:\n  {err[-1200:]}\nThe sandbox shows only {', '.join(map(str, read_only_binds()))} "
-                f"and the package folder {package_dir()} (at {PACKAGE_MOUNT}/rnnbook): is a "
-                "module the grader needs installed somewhere else, or unreadable?")
-        try:
-            seen = json.loads(proc.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            raise SandboxUnavailable(f"the sandbox probe printed nothing usable: {proc.stdout[-300:]}"
-                                     f"{err[-300:]}") from None
-        if seen["visible"] or seen["network"]:
-            raise SandboxUnavailable(f"the sandbox is not tight, refusing to grade: {seen}")
-        seen["sandboxed"] = True
-        return seen
+            cmd, env, cwd, preexec = self._command(inputs, chapter, (rfd, pfd), scratch)
+            try:
+                return self._watch(cmd, env, cwd, (rfd, pfd), progress, preexec)
+            finally:
+                self._after_run(scratch)
+        finally:
+            os.close(rfd)
+            os.close(pfd)
+
+    def _command(self, inputs, chapter, fds, scratch):
+        """``(command, environment, working folder, preexec_fn)`` of one run."""
+        raise NotImplementedError
+
+    def _after_run(self, scratch) -> None:
+        """Clean up after a run (kill what is left, remove files)."""
+
+    def _usage(self, proc: subprocess.Popen) -> tuple[int, int]:
+        return tree_usage(proc.pid)
 
     @staticmethod
     def _host_env() -> dict:
         # bwrap clears the environment itself (--clearenv); --no-sandbox gets the same variables
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
 
-    def run(self, inputs: Path, chapter: str, result: Path, scratch: Path | None = None) -> RunOutcome:
-        """Run the runner on ``inputs`` (``cells.json`` and ``cases.npz``); its outputs go to
-        ``result``. Kill the whole sandbox on timeout, or when it takes too much memory or too
-        many processes. ``scratch`` is the working folder of the unsafe ``--no-sandbox`` mode."""
-        progress = result.with_name(result.name + ".progress")
-        rfd = os.open(result, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        pfd = os.open(progress, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        try:
-            if self.sandboxed:
-                cmd = bwrap_prefix(inputs, self.limits, self.secret) + runner_args(
-                    self.limits, chapter, INPUT_MOUNT, (rfd, pfd))
-                env, cwd = self._host_env(), inputs
-            else:
-                cmd = runner_args(self.limits, chapter, str(inputs), (rfd, pfd),
-                                  mount=str(package_dir().parent))
-                env = {**sandbox_env(self.limits), "HOME": str(scratch), "TMPDIR": str(scratch),
-                       "MPLCONFIGDIR": str(scratch / ".mpl"),
-                       "IPYTHONDIR": str(scratch / ".ipython"),
-                       "XDG_CACHE_HOME": str(scratch / ".cache"),
-                       "KERAS_HOME": str(scratch / ".keras")}
-                cwd = scratch
-            return self._watch(cmd, env, cwd, (rfd, pfd), progress)
-        finally:
-            os.close(rfd)
-            os.close(pfd)
+    def _scratch_env(self, scratch: Path) -> dict:
+        """The sandbox's environment with its home and caches in the host folder ``scratch``."""
+        return {**sandbox_env(self.limits), "HOME": str(scratch), "TMPDIR": str(scratch),
+                "MPLCONFIGDIR": str(scratch / ".mpl"), "IPYTHONDIR": str(scratch / ".ipython"),
+                "XDG_CACHE_HOME": str(scratch / ".cache"), "KERAS_HOME": str(scratch / ".keras")}
 
-    def _watch(self, cmd, env, cwd, fds, progress_path) -> RunOutcome:
+    def _watch(self, cmd, env, cwd, fds, progress_path, preexec=None) -> RunOutcome:
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, cwd=cwd, env=env,
-                                start_new_session=True, pass_fds=fds)
+                                start_new_session=True, pass_fds=fds, preexec_fn=preexec)
         tail = _Tail(proc.stdout)
         tail.start()
         with self._lock:
@@ -387,7 +403,7 @@ class Sandbox:
                 if time.monotonic() - start > self.limits.timeout:
                     timed_out = True
                     break
-                tasks, rss = tree_usage(proc.pid)
+                tasks, rss = self._usage(proc)
                 peak_mb, peak_tasks = max(peak_mb, rss / 2**20), max(peak_tasks, tasks)
                 if tasks > self.limits.max_procs:
                     killed_for = "processes"
@@ -397,8 +413,8 @@ class Sandbox:
                     break
                 time.sleep(self.poll_seconds)
         finally:
-            # Sandboxed, the PID namespace dies with bwrap; unsandboxed, the group is killed.
-            if proc.returncode is None or not self.sandboxed:
+            # bubblewrap: the PID namespace dies with bwrap; otherwise the group is killed
+            if proc.returncode is None or self.kind != "bubblewrap":
                 self._kill_group(proc)
             with self._lock:
                 self._live.pop(proc.pid, None)
@@ -429,6 +445,208 @@ class Sandbox:
             live = list(self._live.values())
         for proc in live:
             self._kill_group(proc)
+
+
+class BubblewrapSandbox(Sandbox):
+    """One bwrap sandbox per submission (see the module's docstring)."""
+
+    kind = "bubblewrap"
+    description = "sandboxed (bubblewrap)"
+
+    def probe(self, workdir: Path) -> dict:
+        """Start one sandbox and report what it sees; raise :class:`SandboxUnavailable` when
+        bubblewrap cannot run here, when Python or ``rnnbook`` cannot start inside it (with the
+        real cause), or when the sandbox could see a secret path or the network."""
+        code = ("import json, os, socket, rnnbook.runner\n"
+                f"secret = {[str(s) for s in self.secret]!r}\n"
+                "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=1); net = True\n"
+                "except OSError:\n    net = False\n"
+                "print(json.dumps({'uid': os.getuid(), 'network': net,\n"
+                "                  'visible': [s for s in secret if os.path.exists(s)]}))\n")
+        boot = (f"import sys; sys.path.insert(0, {PACKAGE_MOUNT!r}); import rnnbook; "
+                f"exec({code!r})")
+        cmd = bwrap_prefix(None, self.limits, self.secret) + [
+            sys.executable, "-I", "-B", "-c", boot]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                                  env=self._host_env(), cwd=workdir)
+        except subprocess.TimeoutExpired:
+            raise SandboxUnavailable("the sandbox did not start within 120 s") from None
+        err = proc.stderr.strip()
+        if proc.returncode != 0 and (err.startswith("bwrap:") or not err):
+            raise SandboxUnavailable(
+                "bubblewrap could not build the sandbox on this machine:\n  "
+                + (err[-800:] or f"exit code {proc.returncode}")
+                + "\nIt needs user namespaces: on the host, `sysctl "
+                "kernel.unprivileged_userns_clone=1` (Debian) or "
+                "`kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu 24.04); in Docker, run "
+                "the container with `--security-opt seccomp=unconfined --security-opt "
+                "apparmor=unconfined` (or --privileged). Where the grader runs as root, "
+                "`--sandbox user` runs the students' code as an unprivileged user instead. Or "
+                "pass --no-sandbox to grade without any isolation (unsafe: only for code you "
+                "trust).")
+        if proc.returncode != 0:
+            shown = ", ".join(map(str, read_only_binds()))
+            raise SandboxUnavailable(
+                "the sandbox started, but Python inside it failed -- this is not a namespace "
+                f"problem:\n  {err[-1200:]}\nThe sandbox shows only {shown} "
+                f"and the package folder {package_dir()} (at {PACKAGE_MOUNT}/rnnbook): is a "
+                "module the grader needs installed somewhere else, or unreadable?")
+        try:
+            seen = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise SandboxUnavailable("the sandbox probe printed nothing usable: "
+                                     f"{proc.stdout[-300:]}{err[-300:]}") from None
+        if seen["visible"] or seen["network"]:
+            raise SandboxUnavailable(f"the sandbox is not tight, refusing to grade: {seen}")
+        seen["sandboxed"] = True
+        return seen
+
+    def _command(self, inputs, chapter, fds, scratch):
+        cmd = bwrap_prefix(inputs, self.limits, self.secret) + runner_args(
+            self.limits, chapter, INPUT_MOUNT, fds)
+        return cmd, self._host_env(), inputs, None
+
+
+#: the user id :class:`UserSandbox` runs students' code as (no account needed)
+USER_SANDBOX_UID = 61000
+
+
+class UserSandbox(Sandbox):
+    """The student's code runs as an unprivileged user id (the grader must be root).
+
+    For containers without user namespaces (Gradescope's). It protects the answer keys and the
+    grader's files by file permissions: the keys must be readable by root only (the probe checks
+    it, as that user); the runner's home and temporary folder are a scratch folder of its own.
+    Every process of that user id is killed after each submission, and the kernel enforces the
+    process limit (``RLIMIT_NPROC``: the user is not root). What it does not give: network
+    isolation, a private view of the processes, a private ``/tmp`` (the files that user leaves
+    in ``/tmp``, ``/var/tmp`` and ``/dev/shm`` are deleted after each submission), or a cap on
+    the disk total (only on each file's size)."""
+
+    kind = "user"
+    description = "sandboxed (unprivileged user)"
+
+    def __init__(self, limits: Limits, secret: list[Path], uid: int = USER_SANDBOX_UID):
+        super().__init__(limits, secret)
+        self.uid = uid
+
+    def _demote(self):
+        uid = self.uid
+
+        def demote():
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.umask(0o077)
+        return demote
+
+    def probe(self, workdir: Path) -> dict:
+        if os.geteuid() != 0:
+            raise SandboxUnavailable("--sandbox user needs the grader to run as root (it runs "
+                                     "the students' code as another user id).")
+        # the answer keys and solution notebooks in the secret folders (listed here, as root)
+        files = [str(f) for d in self.secret if Path(d).is_dir()
+                 for f in sorted(Path(d).glob("*.npz")) + sorted(Path(d).glob("*.ipynb"))]
+        code = ("import json, os, rnnbook.runner\n"
+                f"files = {files!r}\n"
+                "def readable(p):\n"
+                "    try:\n"
+                "        open(p, 'rb').close()\n"
+                "        return True\n"
+                "    except OSError:\n        return False\n"
+                "found = [f for f in files if readable(f)]\n"
+                "print(json.dumps({'uid': os.getuid(), 'visible': found}))\n")
+        mount = str(package_dir().parent)
+        cmd = [sys.executable, "-I", "-B", "-c",
+               f"import sys; sys.path.insert(0, {mount!r}); import rnnbook; exec({code!r})"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd="/",
+                                  env={**self._host_env(), "HOME": "/"},
+                                  preexec_fn=self._demote())
+        except subprocess.TimeoutExpired:
+            raise SandboxUnavailable("the unprivileged user's probe did not finish in 120 s") \
+                from None
+        finally:
+            kill_uid(self.uid)
+        if proc.returncode != 0:
+            raise SandboxUnavailable(
+                f"Python cannot run as user id {self.uid}: {proc.stderr.strip()[-800:]}\nThe "
+                "Python installation and the rnnbook package must be readable by every user.")
+        seen = json.loads(proc.stdout.strip().splitlines()[-1])
+        if seen["visible"]:
+            raise SandboxUnavailable(
+                f"user id {self.uid} can read {seen['visible'][:3]}: make the answer keys (and "
+                "any solutions beside them) readable by root only (chmod 700 on their folder, "
+                "600 on the files).")
+        seen["sandboxed"] = True
+        return seen
+
+    def _command(self, inputs, chapter, fds, scratch):
+        os.chown(scratch, self.uid, self.uid)
+        os.chmod(scratch, 0o700)
+        cmd = runner_args(self.limits, chapter, str(inputs), fds,
+                          mount=str(package_dir().parent))
+        return cmd, self._scratch_env(scratch), scratch, self._demote()
+
+    def _usage(self, proc: subprocess.Popen) -> tuple[int, int]:
+        tasks, memory, _ = uid_usage(self.uid)
+        return tasks, memory
+
+    def _after_run(self, scratch) -> None:
+        kill_uid(self.uid)
+        for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.stat(follow_symlinks=False).st_uid == self.uid:
+                        remove_tree(entry.path)
+                except OSError:
+                    pass
+
+
+def kill_uid(uid: int, rounds: int = 100) -> None:
+    """SIGKILL every process of the user id ``uid`` until none is left."""
+    for _ in range(rounds):
+        _, _, pids = uid_usage(uid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.02)
+
+
+class NoSandbox(Sandbox):
+    """``--sandbox none`` / ``--no-sandbox``: the same limits, no isolation (unsafe)."""
+
+    kind = "none"
+    isolated = False
+    description = "UNSANDBOXED (--no-sandbox)"
+
+    def probe(self, workdir: Path) -> dict:
+        return {"sandboxed": False}
+
+    def _command(self, inputs, chapter, fds, scratch):
+        cmd = runner_args(self.limits, chapter, str(inputs), fds,
+                          mount=str(package_dir().parent))
+        return cmd, self._scratch_env(scratch), scratch, None
+
+
+SANDBOXES = {"bubblewrap": BubblewrapSandbox, "user": UserSandbox, "none": NoSandbox}
+
+
+def make_sandbox(kind: str, limits: Limits, secret: list[Path]) -> Sandbox:
+    """The sandbox called ``kind`` (``bubblewrap``, ``user`` or ``none``)."""
+    try:
+        return SANDBOXES[kind](limits, secret)
+    except KeyError:
+        raise SandboxUnavailable(f"unknown sandbox {kind!r}: {', '.join(SANDBOXES)}") from None
 
 
 def remove_tree(path) -> None:
