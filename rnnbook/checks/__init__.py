@@ -21,7 +21,7 @@ one spec module per chapter, ``rnnbook.checks.chNN``.
 from __future__ import annotations
 
 import importlib
-from functools import cache, lru_cache
+from functools import cache
 
 from rnnbook.checks import store
 from rnnbook.checks.core import CaseError, Exercise, TrainingExercise, run_cases
