@@ -128,6 +128,9 @@ class OpenedPage:
         self.tab.emulate_media(color_scheme=scheme)
         self.tab.wait_for_function("s => document.documentElement.dataset.theme === s",
                                    arg=scheme)
+        # The theme's colours change through CSS transitions: measure them once they end.
+        self.tab.evaluate("""() => Promise.all(document.getAnimations()
+            .filter(a => a instanceof CSSTransition).map(a => a.finished.catch(() => null)))""")
 
 
 @pytest.fixture(scope="module", params=toc_pages())
