@@ -43,6 +43,11 @@ def test_chapter_has_at_least_four_exercises(chapter):
 
 def test_every_check_accepts_the_solution(chapter, solved, capsys):
     for name, ex in checks.exercises(chapter).items():
+        if ex.kind == "training":
+            # It trains a model (seconds of CPU): the solution notebook's own check cell
+            # (strict nbval compares its ✓ line) and the grader's full marks cover it, and
+            # test_a_training_check_reports_the_metric_and_the_bar runs one here.
+            continue
         checks.check(chapter, name, solved[ex.target])
         assert f"✓ {name}:" in capsys.readouterr().out
 
