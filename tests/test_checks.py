@@ -72,7 +72,8 @@ def test_every_check_names_each_known_mistake(chapter):
 
 
 def test_no_known_mistake_scores_more_than_a_quarter_on_the_hidden_cases(chapter):
-    """The floor of the grading issue, on the key's stored mistakes' outputs."""
+    """No named mistake keeps more than a quarter of the points: checked on the key's stored
+    mistakes' outputs."""
     results, meta = store.load(store.key_path(chapter))
     for name, cs in store.case_sets(results, meta, "hidden").items():
         ex = checks.exercises(chapter)[name]

@@ -1,6 +1,6 @@
-"""``rnnbook grade`` on a corpus of good and bad submissions -- at least one for every finding
-of the grading reviews -- plus every chapter's solution (full marks) and student copy (zero),
-all in ONE sandboxed batch (--jobs 2).
+"""``rnnbook grade`` on a corpus of good and bad submissions -- at least one for every known
+attack on a grader and every way it has gone wrong -- plus every chapter's solution (full
+marks) and student copy (zero), all in ONE sandboxed batch (--jobs 2).
 
 The corpus (tests/grading_corpus/corpus.py) declares the points and status of every exercise of
 every case, asserted here. The cheating cases are built so that they would score full marks if

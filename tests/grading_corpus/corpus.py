@@ -517,7 +517,7 @@ def build_forced(folder) -> dict[str, Case]:
     }
 
 
-# ---- cases for the findings of the grading reviews ----------------------------------------------
+# ---- cases for the known attacks and mistakes of graders ----------------------------------------
 
 # Looks the visible answers up in the package (they ship with it): passes every in-notebook
 # check, and would have earned the hidden cases too had they repeated the visible inputs.
