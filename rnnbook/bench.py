@@ -8,7 +8,7 @@
 - the book build from cold (empty build folder) and from cache (a second build);
 - the whole test suite (the README's test command, ``./run-tests``), unless ``--skip-tests``.
 
-Floors on the 2-core CI machine: each notebook <= 60 s, the whole suite <= 10 min, a cached build
+Floors on the 2-core CI machine: each notebook <= 90 s, the whole suite <= 10 min, a cached build
 <= 30 s. Progress goes to stderr; the table to stdout (``--json`` for a machine-readable copy).
 
 It also holds the pieces of ``scripts/gpu_check.sh`` (the large settings on a GPU):
@@ -36,7 +36,7 @@ JUPYTER_BOOK = [sys.executable, "-c", "from jupyter_book.cli.main import main; m
 ROOT = Path(__file__).resolve().parents[1]
 #: Written by scripts/gpu_check.sh on a GPU machine; shipped with the package, read by chapters.
 GPU_RESULTS = Path(__file__).resolve().parent / "data" / "gpu_results.json"
-FLOORS = {"notebook": 60.0, "tests": 600.0, "build_cached": 30.0}
+FLOORS = {"notebook": 90.0, "tests": 600.0, "build_cached": 30.0}
 
 
 def progress(msg: str) -> None:
@@ -120,7 +120,8 @@ def report(rows, speeds, build, tests) -> str:
              "", "| notebook | seconds | floor | status |", "| --- | ---: | ---: | --- |"]
     for r in rows:
         flag = "ok" if r["seconds"] <= FLOORS["notebook"] else "OVER"
-        lines.append(f"| {r['notebook']} | {r['seconds']:.1f} | 60 | {r['status']}, {flag} |")
+        lines.append(f"| {r['notebook']} | {r['seconds']:.1f} | {FLOORS['notebook']:g} "
+                     f"| {r['status']}, {flag} |")
     total = sum(r["seconds"] for r in rows)
     lines.append(f"| **all notebooks** | {total:.1f} | | |")
     if speeds:

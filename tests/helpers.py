@@ -1,11 +1,13 @@
-"""Shared test helpers: chapters present, solution and stub functions, known mistakes."""
+"""Shared test helpers: chapters present, solution and stub functions, known mistakes, Chromium."""
 
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,3 +58,19 @@ def mistakes(chapter: str) -> dict:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.MISTAKES
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def chromium(args: list[str]):
+    """Debian's headless Chromium, driven by Playwright: a generator for a module fixture."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: apt-get install chromium "
+                    "(listed in .ci/apt-packages)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        yield browser
+        browser.close()

@@ -30,12 +30,12 @@ def test_glued_speed_ratios_are_collected_and_others_ignored():
 
 def test_the_report_flags_a_notebook_over_its_floor():
     rows = [{"notebook": "book/01.ipynb", "seconds": 12.0, "status": "ok"},
-            {"notebook": "book/02.ipynb", "seconds": 75.0, "status": "ok"}]
+            {"notebook": "book/02.ipynb", "seconds": 95.0, "status": "ok"}]
     text = bench.report(rows, {"07_lstm:speed_x": 3.0}, {"build_cold": 50.0, "build_cached": 9.0},
                         {"tests": 420.0, "tests_status": "ok", "tests_summary": "300 passed"})
-    assert "| book/01.ipynb | 12.0 | 60 | ok, ok |" in text
-    assert "| book/02.ipynb | 75.0 | 60 | ok, OVER |" in text
-    assert "| **all notebooks** | 87.0 |" in text
+    assert "| book/01.ipynb | 12.0 | 90 | ok, ok |" in text
+    assert "| book/02.ipynb | 95.0 | 90 | ok, OVER |" in text
+    assert "| **all notebooks** | 107.0 |" in text
     assert "| 07_lstm:speed_x | 3.00 |" in text
     assert "| from cache | 9.0 | 30 |" in text
     assert "420.0 s" in text and "300 passed" in text

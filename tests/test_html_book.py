@@ -19,7 +19,6 @@ import functools
 import http.server
 import json
 import re
-import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -28,7 +27,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlparse
 import pytest
 import yaml
 
-from helpers import ROOT
+from helpers import ROOT, chromium
 from rnnbook.bench import JUPYTER_BOOK
 from rnnbook.exercises import repository_url
 
@@ -39,7 +38,6 @@ VIEWPORT = {"width": 1280, "height": 900}
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = ("serious", "critical")
 SCROLL_TOLERANCE_PX = 20
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
@@ -82,15 +80,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: apt-get install chromium "
-                    "(listed in .ci/apt-packages)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    yield from chromium(CHROMIUM_ARGS)
 
 
 def colab_url(page: str) -> str:
