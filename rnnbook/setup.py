@@ -7,6 +7,7 @@ effect when they are set before TensorFlow is first imported.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import warnings
@@ -62,6 +63,25 @@ class Settings:
         return f"Settings(device={self.device!r}, settings={size!r}, seed={self.seed}{extra})"
 
 
+#: the garbage collector's thresholds while a notebook trains (Python's default: 700, 10, 10)
+GC_THRESHOLDS = (50_000, 50, 50)
+
+
+def speed_up_garbage_collection() -> None:
+    """Keep Python's garbage collector from slowing training down.
+
+    Keras's training loop makes many short-lived Python objects, and with the default thresholds
+    the collector runs often and, now and then, scans every object of the process -- TensorFlow's
+    and Keras's included. In a Jupyter kernel that took about a third of a small model's ``fit``
+    time. ``gc.freeze()`` moves everything that exists now (the imported libraries) out of the
+    collector's sight, and larger thresholds make it run less often. Reference cycles are still
+    collected, and no result changes: only the timing of the collection does.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def gpu_name() -> str | None:
     """The first GPU TensorFlow sees, or ``None`` on a CPU-only machine."""
     import tensorflow as tf
@@ -74,7 +94,8 @@ def gpu_name() -> str | None:
 
 
 def start(seed: int = 0, large: bool | None = None) -> Settings:
-    """Silence TensorFlow, seed Python, NumPy and TensorFlow, and choose the settings size.
+    """Silence TensorFlow, seed Python, NumPy and TensorFlow, tune the garbage collector for
+    training (:func:`speed_up_garbage_collection`), and choose the settings size.
 
     ``large=None`` picks the large settings when a GPU is present (Colab with a GPU runtime) and
     the small ones on a CPU; pass ``True`` or ``False`` to force either. With ``RNNBOOK_SMOKE=1``
@@ -87,6 +108,7 @@ def start(seed: int = 0, large: bool | None = None) -> Settings:
     # Python-side TensorFlow warnings (e.g. "retracing") are not covered by TF_CPP_MIN_LOG_LEVEL.
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(seed)
+    speed_up_garbage_collection()
     name = gpu_name()
     device = "CPU" if name is None else f"GPU ({name})"
     smoke = smoke_mode()
