@@ -152,6 +152,8 @@ def test_corpus_case_scores_as_declared(batch, name):
     assert f"score **{fmt_points(total)} / {fmt_points(max_total)}**" in text
     for needle in case.report:
         assert needle in text, f"{name}: the report lacks {needle!r}:\n{text}"
+    for needle in case.absent:
+        assert needle not in text, f"{name}: the report has {needle!r}:\n{text}"
 
 
 def test_the_corpus_points_are_the_specs():
@@ -343,7 +345,7 @@ def test_cold_mode_grades_as_warm_mode(batch, tmp_path):
 def test_forced_chapter_other_chapter_memory_and_unstoppable_loop(tmp_path):
     cases = corpus.build_forced(tmp_path / "forced")
     out = tmp_path / "grades.csv"
-    proc = grade(["--chapter", "02_rnn", "--out", out, "--timeout", "30", "--memory-mb", "1024",
+    proc = grade(["--chapter", "02_rnn", "--out", out, "--timeout", "20", "--memory-mb", "1024",
                   "--", tmp_path / "forced"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     rows = read_rows(out)

@@ -229,6 +229,7 @@ class Case:
     status: dict  # {exercise: status}
     feedback: dict = field(default_factory=dict)  # {exercise: text the feedback must contain}
     report: list = field(default_factory=list)  # texts the Markdown report must contain
+    absent: list = field(default_factory=list)  # texts it must not contain
     chapter: str = "02_rnn"
 
     @property
@@ -436,10 +437,11 @@ subprocess.Popen([sys.executable, "-c", code, {token!r}], start_new_session=True
     cases["read_solutions.ipynb"] = (insert_after_imports(nb0, f'''\
 import glob, os
 seen = []
-for pattern in [{str(secret / "keys" / "*.npz")!r}, {str(secret / "*.ipynb")!r},
-                "../solutions/keys/*.npz", "/work/*/solutions/keys/*.npz",
-                "/**/solutions/keys/*.npz", "/opt/rnnbook/../solutions/keys/*.npz"]:
-    for path in glob.glob(pattern, recursive=True)[:5]:
+# every folder down to 6 levels, so that the search ends well inside the cell limit
+for pattern in ([{str(secret / "keys" / "*.npz")!r}, {str(secret / "*.ipynb")!r},
+                 "../solutions/keys/*.npz", "/opt/rnnbook/../solutions/keys/*.npz"]
+                + ["/" + "*/" * depth + "solutions/keys/*.npz" for depth in range(6)]):
+    for path in glob.glob(pattern)[:5]:
         try:
             seen.append(open(path, "rb").read(10))
         except OSError:
@@ -447,7 +449,8 @@ for pattern in [{str(secret / "keys" / "*.npz")!r}, {str(secret / "*.ipynb")!r},
 if seen:  # the hidden answers were readable: cheat with the right code
     exec({right_src!r})
 print("read", len(seen), "solution files")'''), Case(
-        "tries to read solutions/ (right only if it could)", ZERO, {n: "missing" for n in ALL}))
+        "tries to read solutions/ (right only if it could)", ZERO, {n: "missing" for n in ALL},
+        absent=["CellTimeout"]))  # the search finished: it found nothing, it wasn't cut short
     cases["network.ipynb"] = (insert_after_imports(nb0, f'''\
 import socket
 reached = []
