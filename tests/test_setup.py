@@ -1,7 +1,8 @@
 """``rnnbook.setup.start()``: what every notebook's set-up does to the kernel it runs in.
 
-Each test runs ``start()`` in a fresh Python, as a notebook's kernel would, so that the garbage
-collector of the test process itself is left alone.
+``start()`` runs in a fresh Python, as in a notebook's kernel, so that the garbage collector of
+the test process itself is left alone. One interpreter measures everything (the collector, a
+reference cycle, the seeded draws); the seeding test starts a second one to compare its draws.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 from helpers import ROOT
 
@@ -22,15 +25,37 @@ def run_python(code: str, **env) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_start_freezes_the_imports_and_raises_the_collector_thresholds():
-    got = run_python(
-        "import gc, json\n"
-        "before = gc.get_threshold()\n"
-        "from rnnbook.setup import GC_THRESHOLDS, start\n"
-        "settings = start(seed=3)\n"
-        "print(json.dumps({'before': before, 'after': gc.get_threshold(),\n"
-        "                  'wanted': GC_THRESHOLDS, 'frozen': gc.get_freeze_count(),\n"
-        "                  'tracked': len(gc.get_objects()), 'enabled': gc.isenabled()}))\n")
+# what a notebook's set-up cell does, then what the tests below look at
+PROBE = """\
+import gc, json, random, weakref
+before = gc.get_threshold()
+from rnnbook.setup import GC_THRESHOLDS, start
+settings = start(seed=11)
+collector = {'before': before, 'after': gc.get_threshold(), 'wanted': GC_THRESHOLDS,
+             'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects()),
+             'enabled': gc.isenabled()}
+import keras
+import numpy as np
+draws = [random.random(), float(np.random.rand()), float(keras.random.uniform(()))]
+class Node: pass
+a, b = Node(), Node()
+a.other, b.other = b, a  # a cycle: reference counting alone never frees it
+alive = weakref.ref(a)
+del a, b
+before = alive() is not None
+junk = [[i] for i in range(500_000)]  # allocations that trigger collections
+print(json.dumps({'collector': collector, 'draws': draws,
+                  'cycle': {'before': before, 'after': alive() is not None}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def probe() -> dict:
+    return run_python(PROBE)
+
+
+def test_start_freezes_the_imports_and_raises_the_collector_thresholds(probe):
+    got = probe["collector"]
     assert tuple(got["after"]) == tuple(got["wanted"]) != tuple(got["before"])
     assert got["enabled"], "start() must not switch the collector off"
     # TensorFlow and Keras are imported by start(): hundreds of thousands of objects, all
@@ -38,27 +63,11 @@ def test_start_freezes_the_imports_and_raises_the_collector_thresholds():
     assert got["frozen"] > 100_000 and got["frozen"] > 10 * got["tracked"], got
 
 
-def test_reference_cycles_made_after_start_are_still_collected_automatically():
-    got = run_python(
-        "import gc, json, weakref\n"
-        "from rnnbook.setup import start\n"
-        "start()\n"
-        "class Node: pass\n"
-        "a, b = Node(), Node()\n"
-        "a.other, b.other = b, a  # a cycle: reference counting alone never frees it\n"
-        "alive = weakref.ref(a)\n"
-        "del a, b\n"
-        "before = alive() is not None\n"
-        "junk = [[i] for i in range(500_000)]  # allocations that trigger collections\n"
-        "print(json.dumps({'before': before, 'after': alive() is not None}))\n")
-    assert got == {"before": True, "after": False}
+def test_reference_cycles_made_after_start_are_still_collected_automatically(probe):
+    assert probe["cycle"] == {"before": True, "after": False}
 
 
-def test_start_seeds_python_numpy_and_tensorflow_alike_on_every_run():
-    code = ("import json, random\nimport numpy as np\nfrom rnnbook.setup import start\n"
-            "start(seed=11)\nimport keras\n"
-            "print(json.dumps([random.random(), float(np.random.rand()),\n"
-            "                  float(keras.random.uniform(()))]))\n")
-    first, second = run_python(code), run_python(code)
-    assert first == second
-    assert len(set(first)) == 3
+def test_start_seeds_python_numpy_and_tensorflow_alike_on_every_run(probe):
+    again = run_python(PROBE)
+    assert probe["draws"] == again["draws"]
+    assert len(set(probe["draws"])) == 3
