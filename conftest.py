@@ -3,7 +3,7 @@
 Tests that must share one process stay together: the cells of a notebook (nbval runs them in
 one kernel, in order) and the modules whose fixtures are expensive to build twice (the graded
 batch, the built HTML book, a running JupyterLab, a fresh virtual environment, a probed kernel
-set-up). Every other test is scheduled on its own, so that no worker idles while the other
+set-up, the smoke runs' shared kernel). Every other test is scheduled on its own, so that no worker idles while the other
 finishes a long file.
 """
 
@@ -13,7 +13,7 @@ import pytest
 
 #: modules whose tests share a costly module-scoped fixture
 SHARED_FIXTURE_MODULES = {"test_grade.py", "test_html_book.py", "test_jupyterlab.py",
-                          "test_colab_setup.py", "test_setup.py"}
+                          "test_colab_setup.py", "test_setup.py", "test_smoke.py"}
 
 
 def xdist_group_of(item) -> str | None:

@@ -9,11 +9,18 @@ an ``RNNBOOK_DOWNLOADS`` manifest as a ``file://`` URL; Keras caches them in a t
 ``KERAS_HOME``, and proxies that lead nowhere make any other download fail instead of reaching
 the network.
 
+The notebooks share one kernel, which saves a kernel start and the TensorFlow import for each
+(about 6 s). Before each notebook, a first cell clears what the one before left: every name
+(``%reset -f``), Keras's session, the open figures, and the downloads cache, so that each
+notebook must define what it uses and fetch its own data. After a failure the kernel is
+replaced by a fresh one.
+
 One chapter: ``python -m pytest tests/test_smoke.py -p no:nbval -o addopts="" -k 07_lstm``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -33,6 +40,62 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def stand_ins(tmp_path_factory):
     """The stand-in files and the manifest that points rnnbook.data.download at them."""
     return write_stand_ins(tmp_path_factory.mktemp("downloads"))
+
+
+class SharedKernel:
+    """One kernel for the smoke runs, started with the smoke environment."""
+
+    def __init__(self, env: dict):
+        self.env, self.km = env, None
+
+    def manager(self):
+        """The running kernel's manager; a fresh kernel if there is none or it died."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None and not run_sync(self.km.is_alive)():
+            self.close()
+        if self.km is None:
+            self.km = AsyncKernelManager(kernel_name="python3")
+            run_sync(self.km.start_kernel)(cwd=str(ROOT / "book"), env=self.env)
+        return self.km
+
+    def close(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None:
+            km, self.km = self.km, None
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+            except RuntimeError:  # already gone
+                pass
+
+
+@pytest.fixture(scope="module")
+def kernel(stand_ins, tmp_path_factory):
+    """The shared kernel and its (emptied before each notebook) ``KERAS_HOME``."""
+    keras_home = tmp_path_factory.mktemp("keras")  # nothing cached or real is used
+    env = {**os.environ, "RNNBOOK_SMOKE": "1", "RNNBOOK_DOWNLOADS": str(stand_ins),
+           "KERAS_HOME": str(keras_home)}
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env[proxy] = "http://127.0.0.1:9"  # any other download fails at once
+    for var in ("no_proxy", "NO_PROXY"):
+        env.pop(var, None)
+    shared = SharedKernel(env)
+    yield shared, keras_home
+    shared.close()
+
+
+def clean_slate(keras_home) -> str:
+    """The first cell of every smoke run: nothing left from the notebook before."""
+    return ("%reset -f\n"
+            "import shutil\n"
+            "import keras\n"
+            "import matplotlib.pyplot as plt\n"
+            "keras.backend.clear_session()\n"
+            "plt.close('all')\n"
+            f"shutil.rmtree({str(keras_home / 'datasets')!r}, ignore_errors=True)\n"
+            "%reset -f")
 
 
 def test_the_stand_ins_load_through_the_course_loaders(stand_ins, tmp_path, monkeypatch):
@@ -69,32 +132,53 @@ def explain_failure(path, nb, index, err) -> str:
                f"(cell limit {CELL_TIMEOUT} s: pass smoke= for the sizes that cost time)"))
 
 
-@pytest.mark.parametrize("path", BOOK, ids=[str(p.relative_to(ROOT)) for p in BOOK])
-def test_notebook_runs_its_large_path_in_smoke_mode(path, stand_ins, tmp_path, monkeypatch):
+def run_in(kernel, nb):
+    """Run ``nb`` in the shared kernel after the clean-slate cell. Returns the executed copy, the
+    error (or None) and the index of the notebook's own cell that was running."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    monkeypatch.setenv("RNNBOOK_SMOKE", "1")
-    monkeypatch.setenv("RNNBOOK_DOWNLOADS", str(stand_ins))
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # nothing cached or real is used
-    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.setenv(proxy, "http://127.0.0.1:9")  # any other download fails at once
-    for var in ("no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+    shared, keras_home = kernel
+    run = nbformat.from_dict(nb)
+    run.cells.insert(0, nbformat.v4.new_code_cell(clean_slate(keras_home)))
+    client = NotebookClient(run, km=shared.manager(), timeout=CELL_TIMEOUT,
+                            kernel_name="python3", record_timing=False)
     running = []
     client.on_cell_start = lambda cell, cell_index: running.append(cell_index)
-    start, failure = time.perf_counter(), None
+    error = None
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
-        failure = explain_failure(path, nb, running[-1] if running else None, err)
-    if failure:
-        pytest.fail(failure, pytrace=False)
+        error = err
+        shared.close()  # the next notebook gets a fresh kernel
+    finally:
+        if client.kc is not None:
+            client.kc.stop_channels()
+    return run, error, (running[-1] - 1 if running else None)
+
+
+def test_a_notebook_sees_nothing_of_the_one_before(kernel):
+    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nleftover = np.ones(3)")])
+    second = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("leftover")])
+    assert run_in(kernel, first)[1] is None
+    run, error, index = run_in(kernel, second)
+    assert index == 0 and "NameError" in str(error), error
+
+
+@pytest.mark.parametrize("path", BOOK, ids=[str(p.relative_to(ROOT)) for p in BOOK])
+def test_notebook_runs_its_large_path_in_smoke_mode(path, kernel):
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    run, error, index = run_in(kernel, nb)
+    if error is not None:
+        if index is not None and index < 0:
+            pytest.fail(f"{path.name}: the clean-slate cell failed: {error}", pytrace=False)
+        if index is not None:
+            nb.cells[index] = run.cells[index + 1]  # with its outputs
+        pytest.fail(explain_failure(path, nb, index, error), pytrace=False)
+    _, keras_home = kernel
+    nb = run
     seconds = time.perf_counter() - start
 
     shown = "\n".join(out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
@@ -107,6 +191,6 @@ def test_notebook_runs_its_large_path_in_smoke_mode(path, stand_ins, tmp_path, m
                                          ("tinyshakespeare.txt", r"online=(?!False)"))
                  if re.search(call, code)]
     for fname in downloads:
-        assert (tmp_path / "keras" / "datasets" / fname).exists(), (
+        assert (keras_home / "datasets" / fname).exists(), (
             f"{path.name} did not fetch {fname} through rnnbook.data.download in smoke mode")
     print(f"{path.name}: smoke run {seconds:.1f} s")
