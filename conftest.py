@@ -3,8 +3,8 @@
 Tests that must share one process stay together: the cells of a notebook (nbval runs them in
 one kernel, in order) and the modules whose fixtures are expensive to build twice (the graded
 batch, the built HTML book, a running JupyterLab, a fresh virtual environment, a probed kernel
-set-up, the smoke runs' shared kernel). Every other test is scheduled on its own, so that no worker idles while the other
-finishes a long file.
+set-up, the smoke runs' shared kernel). Every other test is scheduled on its own, so that no
+worker idles while the other finishes a long file.
 """
 
 from pathlib import Path
