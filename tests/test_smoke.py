@@ -9,11 +9,11 @@ an ``RNNBOOK_DOWNLOADS`` manifest as a ``file://`` URL; Keras caches them in a t
 ``KERAS_HOME``, and proxies that lead nowhere make any other download fail instead of reaching
 the network.
 
-The notebooks share one kernel, which saves a kernel start and the TensorFlow import for each
-(about 6 s). Before each notebook, a first cell clears what the one before left: every name
-(``%reset -f``), Keras's session, the open figures, and the downloads cache, so that each
-notebook must define what it uses and fetch its own data. After a failure the kernel is
-replaced by a fresh one.
+The notebooks share one kernel, which saves each of them a kernel start, the TensorFlow import
+and TensorFlow's first-use costs (together about half of a smoke run). Before each notebook, a
+first cell clears what the one before left: every name (``%reset -f``), Keras's session, the
+open figures, and the downloads cache, so that each notebook must define what it uses and fetch
+its own data. After a failure the kernel is replaced by a fresh one.
 
 One chapter: ``python -m pytest tests/test_smoke.py -p no:nbval -o addopts="" -k 07_lstm``.
 """
